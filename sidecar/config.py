@@ -142,3 +142,80 @@ class Config:
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     state: StateConfig = field(default_factory=StateConfig)
     source: str | None = None  # path the config was read from, for messages
+    # (key path, reason) for accepted-but-discouraged settings (e.g. a literal key).
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+# Sections a later capability brings; until then naming one is an error.
+_NOT_SUPPORTED_YET = ("auth", "budgets", "limits")
+_SECTIONS = ("server", "providers", "models", "routing", "telemetry", "state")
+
+
+def load_config(path: str | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a TOML config file.
+
+    ``path`` falls back to ``env["TIERLINE_CONFIG"]`` (``env`` defaults to
+    ``os.environ``). Raises ``ConfigError`` when no path is given, the file
+    cannot be read or is not TOML, or ``parse_config`` finds problems.
+    """
+    import os
+    import tomllib
+
+    env = os.environ if env is None else env
+    path = path or env.get("TIERLINE_CONFIG") or None
+    if path is None:
+        reason = "no configuration file: pass --config FILE or set TIERLINE_CONFIG"
+        raise ConfigError([("config", reason)])
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError([(path, f"cannot read the file ({exc.strerror or exc})")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([(path, f"invalid TOML: {exc}")]) from None
+    return parse_config(data, env, source=path)
+
+
+def parse_config(
+    data: Mapping[str, Any], env: Mapping[str, str], source: str | None = None
+) -> Config:
+    """Validate a parsed TOML document into a ``Config``.
+
+    ``env`` resolves ``env:VAR`` references; relative ``file:`` paths are taken
+    relative to ``source``'s directory. Every problem is collected and raised
+    once as ``ConfigError`` with (key path, reason) pairs; secrets never appear
+    in reasons. Warnings are returned in ``Config.warnings``.
+    """
+    from pathlib import Path
+
+    from sidecar import config_fields as cf
+    from sidecar.config_models import parse_models, parse_providers
+    from sidecar.config_routing import parse_routing
+    from sidecar.config_sections import parse_server, parse_state, parse_telemetry
+
+    issues = cf.Issues()
+    base_dir = Path(source).resolve().parent if source else None
+    for key in data:
+        if key in _NOT_SUPPORTED_YET:
+            issues.error(key, f"[{key}] is not supported yet")
+    cf.unknown_keys(
+        {k: v for k, v in data.items() if k not in _NOT_SUPPORTED_YET}, _SECTIONS, "", issues
+    )
+    providers = parse_providers(data.get("providers"), env, base_dir, issues)
+    models = parse_models(data.get("models"), providers, issues)
+    routing = parse_routing(data.get("routing"), models, providers, issues)
+    server = parse_server(data.get("server"), base_dir, issues)
+    telemetry = parse_telemetry(data.get("telemetry"), env, base_dir, issues)
+    state = parse_state(data.get("state"), env, base_dir, issues)
+    if issues.errors:
+        raise ConfigError(issues.errors)
+    return Config(
+        server=server,
+        providers=providers,
+        models=models,
+        routing=routing,
+        telemetry=telemetry,
+        state=state,
+        source=source,
+        warnings=tuple(issues.warnings),
+    )
