@@ -1,0 +1,85 @@
+"""Baseline cost: what the same tokens would have cost on the baseline model.
+
+The baseline is ``routing.baseline_model`` when set (a configured model name,
+a seed-style ``provider:upstream`` reference, or a bare model id genai-prices
+knows); otherwise the top-ranked reasoning model the router's catalog names,
+when one is given; otherwise the most expensive priced configured model.
+Savings = baseline - cost; the same cache split is priced on both sides.
+
+Pure: no I/O, no aiohttp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sidecar.config import Config, ModelConfig
+from sidecar.exchange import Usage
+from sidecar.ledger.pricing import Cost, Pricer
+
+# A reference request for ranking models by price: a typical agent turn is
+# prompt-heavy, so input weighs more than output.
+_REFERENCE = Usage(input_tokens=3_000_000, output_tokens=1_000_000)
+
+
+@dataclass(frozen=True)
+class Savings:
+    cost: Cost
+    baseline: Cost
+    baseline_model: str | None
+
+    @property
+    def usd(self) -> float | None:
+        """Baseline minus cost; None when either side is unpriced."""
+        if self.cost.usd is None or self.baseline.usd is None:
+            return None
+        return self.baseline.usd - self.cost.usd
+
+
+def resolve_model_ref(config: Config, ref: str) -> ModelConfig:
+    """A model named in config: configured name, ``provider:upstream`` or a bare id."""
+    if ref in config.models:
+        return config.models[ref]
+    provider, sep, upstream = ref.partition(":")
+    if sep and provider in config.providers:
+        for model in config.models.values():
+            if model.provider == provider and model.upstream == upstream:
+                return model
+        return ModelConfig(name=ref, provider=provider, upstream=upstream)
+    return ModelConfig(name=ref, provider="", upstream=ref)
+
+
+def most_expensive(models: Iterable[ModelConfig], pricer: Pricer) -> ModelConfig | None:
+    """The priced model with the highest reference-request cost (ties: first)."""
+    best: tuple[float, ModelConfig] | None = None
+    for model in models:
+        usd = pricer.price(model, _REFERENCE).usd
+        if usd is not None and (best is None or usd > best[0]):
+            best = (usd, model)
+    return best[1] if best else None
+
+
+def choose_baseline(
+    config: Config, pricer: Pricer, catalog_top: ModelConfig | None = None
+) -> ModelConfig | None:
+    """The baseline model for this config (see module docstring for the order)."""
+    if config.routing.baseline_model:
+        return resolve_model_ref(config, config.routing.baseline_model)
+    if catalog_top is not None:
+        return catalog_top
+    return most_expensive(config.models.values(), pricer)
+
+
+class Baseline:
+    """Prices usage on the chosen baseline model; owns nothing but the choice."""
+
+    def __init__(self, model: ModelConfig | None, pricer: Pricer) -> None:
+        self.model = model
+        self._pricer = pricer
+
+    def savings(self, cost: Cost, usage: Usage) -> Savings:
+        if self.model is None:
+            return Savings(cost, Cost(None, "none", usage.estimated), None)
+        baseline = self._pricer.price(self.model, usage)
+        return Savings(cost, baseline, self.model.name)

@@ -1,0 +1,159 @@
+"""Cost of one request from the usage the provider reported.
+
+Contract:
+- ``Usage.input_tokens`` excludes cached tokens; cache reads, 5-minute and
+  1-hour cache writes are priced at their own rates and nothing is counted
+  twice (genai-prices wants the *total* prompt as ``input_tokens`` and splits
+  the cache parts off itself, so we hand it ``usage.prompt_tokens``).
+- genai-prices prices the model when it knows it (cache read, both cache-write
+  durations, tiered prices); otherwise ``ModelConfig.prices`` (config or
+  catalog) does. A model neither knows is *unpriced*: ``usd is None``, never 0.
+- The usage given is what was received: an aborted stream is priced on the
+  tokens it produced; a ``Usage(estimated=True)`` gives an estimated cost.
+
+Pure: no I/O, no aiohttp. ``Pricer`` caches lookups in a bounded dict it owns.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from sidecar.config import ModelConfig, Prices, ProviderConfig
+from sidecar.exchange import Usage
+
+CostSource = Literal["genai-prices", "config", "none"]
+CostStatus = Literal["priced", "estimated", "unpriced"]
+
+_PER_MILLION = 1_000_000.0
+_CACHE_LIMIT = 512
+
+
+@dataclass(frozen=True)
+class Cost:
+    """USD for one request; ``usd is None`` means no price is known."""
+
+    usd: float | None
+    source: CostSource
+    estimated: bool = False
+
+    @property
+    def status(self) -> CostStatus:
+        if self.usd is None:
+            return "unpriced"
+        return "estimated" if self.estimated else "priced"
+
+
+UNPRICED = Cost(None, "none")
+
+
+def price_from_table(prices: Prices, usage: Usage) -> float | None:
+    """USD from a per-million price table, or None when a needed price is missing.
+
+    A missing cache-read or cache-write price falls back to the input price (an
+    upper bound: caches are never dearer than input except for writes, and a
+    missing write price means the table does not model caching). A 1-hour write
+    without its own price uses the 5-minute write price.
+    """
+    if prices.input is None or prices.output is None:
+        if usage.prompt_tokens or usage.output_tokens:
+            return None
+        return 0.0
+    read = prices.cache_read if prices.cache_read is not None else prices.input
+    write = prices.cache_write if prices.cache_write is not None else prices.input
+    write_1h = prices.cache_write_1h if prices.cache_write_1h is not None else write
+    total = (
+        usage.input_tokens * prices.input
+        + usage.output_tokens * prices.output
+        + usage.cache_read_tokens * read
+        + usage.cache_write_tokens * write
+        + usage.cache_write_1h_tokens * write_1h
+    )
+    return total / _PER_MILLION
+
+
+def _genai_usage(usage: Usage) -> object:
+    from genai_prices import Usage as GUsage
+
+    writes = usage.cache_write_tokens + usage.cache_write_1h_tokens
+    fields: dict[str, int] = {
+        "input_tokens": usage.prompt_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": writes,
+    }
+    if usage.cache_write_1h_tokens:
+        fields["cache_write_5m_tokens"] = usage.cache_write_tokens
+        fields["cache_write_1h_tokens"] = usage.cache_write_1h_tokens
+    return GUsage(**fields)
+
+
+class Pricer:
+    """Prices ``Usage`` for a model; knows the configured providers' base URLs.
+
+    ``price`` never raises: any failure inside genai-prices falls back to the
+    table and then to unpriced.
+    """
+
+    def __init__(self, providers: Mapping[str, ProviderConfig]) -> None:
+        self._urls = {name: p.base_url for name, p in providers.items()}
+        # (upstream id, provider) -> (model ref, provider url) genai-prices knows, or None.
+        self._known: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+
+    def price(self, model: ModelConfig, usage: Usage) -> Cost:
+        usd = self._genai_price(model, usage)
+        if usd is not None:
+            return Cost(usd, "genai-prices", usage.estimated)
+        usd = price_from_table(model.prices, usage)
+        if usd is not None:
+            return Cost(usd, "config", usage.estimated)
+        return Cost(None, "none", usage.estimated)
+
+    def knows(self, model: ModelConfig) -> bool:
+        """True when the model has a price from either source."""
+        probe = Usage(input_tokens=1, output_tokens=1)
+        return self.price(model, probe).usd is not None
+
+    def _genai_price(self, model: ModelConfig, usage: Usage) -> float | None:
+        key = (model.upstream, model.provider)
+        if key in self._known:
+            ref = self._known[key]
+            if ref is None:
+                return None
+            return self._calc(usage, ref[0], ref[1])
+        ref, usd = self._lookup(model, usage)
+        if len(self._known) >= _CACHE_LIMIT:
+            self._known.pop(next(iter(self._known)))
+        self._known[key] = ref
+        return usd
+
+    def _lookup(
+        self, model: ModelConfig, usage: Usage
+    ) -> tuple[tuple[str, str | None] | None, float | None]:
+        url = self._urls.get(model.provider)
+        refs = [model.upstream]
+        if "/" in model.upstream:  # "moonshotai/kimi-k2.5" -> also "kimi-k2.5"
+            refs.append(model.upstream.rsplit("/", 1)[1])
+        for ref in refs:
+            for candidate_url in (url, None) if url else (None,):
+                usd = self._calc(usage, ref, candidate_url)
+                if usd is not None:
+                    return (ref, candidate_url), usd
+        return None, None
+
+    @staticmethod
+    def _calc(usage: Usage, ref: str, url: str | None) -> float | None:
+        from genai_prices import calc_price
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if url:
+                    result = calc_price(_genai_usage(usage), ref, provider_api_url=url)
+                else:
+                    result = calc_price(_genai_usage(usage), ref)
+        except (LookupError, ValueError, KeyError, TypeError):
+            return None
+        return float(result.total_price)
