@@ -1,0 +1,182 @@
+"""The ``tierline`` command: argparse wiring only.
+
+Each subcommand is one ``_add_NAME(sub, common)`` function registering its
+parser and a handler ``(args) -> exit code``; the handler imports the module
+doing the work lazily, so ``tierline --version`` stays fast. To add a command,
+write its ``_add_`` function and list it in ``_SUBCOMMANDS``.
+
+Exit codes: 0 ok, 1 a user error (invalid configuration, unreadable file),
+2 bad command line (argparse), 130 interrupted. User errors print a message,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sidecar import __version__
+from sidecar.config import ConfigError
+
+if TYPE_CHECKING:
+    from sidecar.config import Config
+
+Register = Callable[[Any, argparse.ArgumentParser], None]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from sidecar.logs import configure_logging
+
+    configure_logging(args.log_level, args.log_format)
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        _print_config_errors(exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; global options are accepted before or after the command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        type=str.lower,
+        default=argparse.SUPPRESS,
+        help="log threshold (env TIERLINE_LOG_LEVEL; default info)",
+    )
+    common.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default=argparse.SUPPRESS,
+        help="one JSON object per line, or text for people (env TIERLINE_LOG_FORMAT; default json)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="tierline",
+        description="An LLM routing sidecar for coding agents.",
+        parents=[common],
+    )
+    parser.set_defaults(
+        log_level=os.environ.get("TIERLINE_LOG_LEVEL", "info").lower(),
+        log_format=os.environ.get("TIERLINE_LOG_FORMAT", "json").lower(),
+    )
+    parser.add_argument("--version", action="version", version=f"tierline {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for register in _SUBCOMMANDS:
+        register(sub, common)
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML configuration (default: $TIERLINE_CONFIG)"
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535 (got {value})")
+    return value
+
+
+def _load(args: argparse.Namespace) -> Config:
+    """Load ``--config`` (or $TIERLINE_CONFIG) and log its warnings."""
+    import logging
+
+    from sidecar.config import load_config
+
+    config = load_config(args.config)
+    log = logging.getLogger("tierline.config")
+    for path, reason in config.warnings:
+        log.warning("%s: %s", path, reason, extra={"key": path})
+    return config
+
+
+def _print_config_errors(exc: ConfigError) -> None:
+    count = len(exc.errors)
+    print(
+        f"tierline: invalid configuration ({count} error{'s' if count != 1 else ''}):",
+        file=sys.stderr,
+    )
+    for path, reason in exc.errors:
+        print(f"  {path}: {reason}", file=sys.stderr)
+
+
+# ---- serve ----
+
+
+def _add_serve(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="run the proxy")
+    _config_option(p)
+    p.add_argument("--host", help="listen address (overrides server.host)")
+    p.add_argument("--port", type=_port, help="listen port (overrides server.port)")
+    p.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import dataclasses
+    import importlib
+
+    config = _load(args)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if overrides:
+        server = dataclasses.replace(config.server, **overrides)
+        config = dataclasses.replace(config, server=server)
+    app = importlib.import_module("sidecar.app")
+    serve: Callable[[Config], object] = app.serve
+    serve(config)
+    return 0
+
+
+# ---- check ----
+
+
+def _add_check(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("check", parents=[common], help="validate a configuration file")
+    _config_option(p)
+    p.set_defaults(handler=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sidecar.cli_report import check_summary
+
+    config = _load(args)
+    print(check_summary(config))
+    return 0
+
+
+# ---- models ----
+
+
+def _add_models(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("models", parents=[common], help="list the configured models")
+    _config_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_models)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from sidecar.cli_report import models_json, models_table
+
+    config = _load(args)
+    print(models_json(config) if args.json else models_table(config))
+    return 0
+
+
+_SUBCOMMANDS: tuple[Register, ...] = (_add_serve, _add_check, _add_models)

@@ -1,0 +1,85 @@
+"""Process logging: one JSON object per line (default) or text for people.
+
+``configure_logging`` is called once by the CLI at startup; library code only
+uses ``logging.getLogger(...)``. Structured fields travel either as
+``extra={...}`` or as a mapping passed as the message
+(``log.info({"event": "request", "status": 200})``); both end up as top-level
+keys of the JSON object. Secrets must not be logged; nothing here filters them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal, TextIO
+
+import orjson
+
+LogFormat = Literal["json", "text"]
+
+# Attributes every LogRecord has; anything else on a record came from ``extra``.
+_RECORD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
+)
+
+
+def _timestamp(created: float) -> str:
+    moment = datetime.datetime.fromtimestamp(created, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The structured fields of a record: ``extra`` plus a mapping message."""
+    fields = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS}
+    if isinstance(record.msg, Mapping):
+        fields.update(record.msg)
+    return fields
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"ts", "level", "logger", "msg"?, ...fields, "exc"?}`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": _timestamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        if not isinstance(record.msg, Mapping):
+            out["msg"] = record.getMessage()
+        out.update(_fields(record))
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(out, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """``ts LEVEL logger: message key=value ...`` for people."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = "" if isinstance(record.msg, Mapping) else record.getMessage()
+        pairs = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        line = f"{_timestamp(record.created)} {record.levelname} {record.name}: {msg}"
+        line = f"{line} {pairs}".rstrip() if pairs else line
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(
+    level: str = "info", fmt: LogFormat = "json", stream: TextIO | None = None
+) -> None:
+    """Route all logging to ``stream`` (stderr) in ``fmt`` at ``level``.
+
+    Replaces the root logger's handlers, so calling it again reconfigures
+    rather than duplicating lines.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
