@@ -1,0 +1,135 @@
+"""What a tool result says about its call: done, rejected, or failed.
+
+- ``REJECTED``: the user, a permission rule or a hook refused the call
+  (Claude Code's "The user doesn't want to proceed with this tool use",
+  "Permission to use X ... has been denied", OpenCode's "The user rejected
+  permission ...", Codex's "exec command rejected by user" / "patch rejected
+  by user", Cline's "The user denied this operation", OpenHands' "rejected
+  by the user"). An edit rejected this way is an edit decision ``reject``.
+- ``FAILED``: the tool ran but did nothing (string to replace not found,
+  file not read first, patch verification failed, a non-zero exit code, or
+  any other ``is_error`` result). No lines, no decision.
+- ``DONE``: anything else.
+
+Only the head of a result is inspected: success outputs quote file content,
+which may contain any wording, further down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import orjson
+
+__all__ = ["Outcome", "Result", "classify", "normalise_output"]
+
+_HEAD = 600
+
+
+class Outcome(Enum):
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+_REJECTED = re.compile(
+    "|".join(
+        (
+            r"doesn't want to proceed with this tool use",
+            r"doesn't want to take this action",
+            r"tool use (?:was )?rejected",
+            r"permission to use \S+.{0,300}? has been denied",
+            r"user rejected permission",
+            r"user has specified a rule which prevents you from using",
+            r"permission denied by (?:ruleset|rule|policy)",
+            r"\b(?:command|patch) rejected by (?:the )?user",
+            r"rejected due to unacceptable risk",
+            r"user denied this operation",
+            r"rejected by the user",
+            r"pretooluse:\S+ hook (?:error|returned blocking error|denied|blocked)",
+            r"\bhook\b[^\n]{0,80}\b(?:denied|blocked) (?:this|the) tool",
+        )
+    ),
+    re.IGNORECASE | re.DOTALL,
+)
+
+_FAILED = re.compile(
+    "|".join(
+        (
+            r"^\s*<tool_use_error>",
+            r"\A\s*(?:error|failed)\b",
+            r"string to replace not found",
+            r"old_?string not found",
+            r"no replacement was performed",
+            r"did not appear verbatim",
+            r"has not been read yet",
+            r"must read (?:the )?file",
+            r"you must read\b",
+            r"modified since (?:it was )?(?:last )?read",
+            r"found \d+ matches of the string to replace",
+            r"found multiple matches",
+            r"no changes to make",
+            r"apply_patch verification failed",
+            r"failed to find (?:expected lines|context)",
+            r"does not match anything in the file",
+            r"the tool execution failed",
+            r"invalid `?path`? parameter",
+        )
+    ),
+    re.IGNORECASE | re.MULTILINE,
+)
+
+_EXIT_CODE = re.compile(r"^\s*exit code:? (-?\d+)", re.IGNORECASE)
+_OPENHANDS_EXIT = re.compile(r"\[The command completed with exit code (-?\d+)\.\]")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A tool result normalised: output text and the exit code if one is stated."""
+
+    text: str
+    is_error: bool
+    exit_code: int | None = None
+
+
+def normalise_output(text: str, is_error: bool) -> Result:
+    """Unwrap harness envelopes (Codex's ``{"output": ..., "metadata": {"exit_code"}}``)."""
+    exit_code: int | None = None
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"output"' in stripped[:4096]:
+        parsed = _loads(stripped)
+        if isinstance(parsed, dict) and isinstance(parsed.get("output"), str):
+            text = parsed["output"]
+            meta = parsed.get("metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("exit_code"), int):
+                exit_code = meta["exit_code"]
+    if exit_code is None:
+        match = _EXIT_CODE.match(text) or _OPENHANDS_EXIT.search(text[-200:])
+        if match:
+            exit_code = int(match.group(1))
+    return Result(text, is_error, exit_code)
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def classify(result: Result) -> Outcome:
+    """Outcome of an edit-like call from its (normalised) result."""
+    head = result.text[:_HEAD]
+    if _REJECTED.search(head):
+        return Outcome.REJECTED
+    if result.is_error or (result.exit_code not in (None, 0)) or _FAILED.search(head):
+        return Outcome.FAILED
+    return Outcome.DONE
+
+
+def is_rejected(result: Result) -> bool:
+    """True when the call was refused (used for shell calls, judged by output otherwise)."""
+    return _REJECTED.search(result.text[:_HEAD]) is not None
