@@ -179,4 +179,25 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS: tuple[Register, ...] = (_add_serve, _add_check, _add_models)
+# ---- webhook ----
+
+
+def _add_webhook(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "webhook", parents=[common], help="serve the Kubernetes sidecar-injection webhook"
+    )
+    p.add_argument("--cert", required=True, metavar="FILE", help="TLS certificate (PEM)")
+    p.add_argument("--key", required=True, metavar="FILE", help="TLS private key (PEM)")
+    p.add_argument("--host", default="0.0.0.0", help="listen address (default 0.0.0.0)")
+    p.add_argument("--port", type=_port, default=8443, help="listen port (default 8443)")
+    p.add_argument("--settings", metavar="FILE", help="JSON: what to inject (image, ports, ...)")
+    p.set_defaults(handler=_webhook)
+
+
+def _webhook(args: argparse.Namespace) -> int:
+    from sidecar.webhook import run
+
+    return run(args)
+
+
+_SUBCOMMANDS: tuple[Register, ...] = (_add_serve, _add_check, _add_models, _add_webhook)

@@ -15,6 +15,8 @@ Contract:
   ``tierline.io/status`` annotation) is left alone, so re-invocation is harmless.
 * A body that is not an AdmissionReview with ``request.uid`` gets HTTP 400 (there is
   no uid to answer to).
+* The patched pod is marked: annotation ``tierline.io/status: injected`` and label
+  ``tierline.io/injected: "true"`` (what the chart's PodMonitor selects).
 * Env vars an app container already sets are kept; ``tierline.io/set-env: "false"``
   skips them entirely.
 
@@ -46,6 +48,7 @@ SECRET = "tierline.io/secret"
 TIER = "tierline.io/tier"
 SET_ENV = "tierline.io/set-env"
 STATUS = "tierline.io/status"
+INJECTED_LABEL = "tierline.io/injected"  # pod label a PodMonitor selects on
 
 CONFIG_MOUNT = "/etc/tierline"
 CONFIG_FILE = "tierline.toml"
@@ -61,7 +64,7 @@ class SidecarSettings:
     image_pull_policy: str = "IfNotPresent"
     container_name: str = "tierline"
     proxy_port: int = 8787
-    admin_port: int = 9464
+    admin_port: int = 8788
     config_map: str = "tierline-config"
     secret: str = "tierline-keys"
     resources: Mapping[str, Any] = field(default_factory=dict)
@@ -227,13 +230,16 @@ def pod_patch(pod: Mapping[str, Any], settings: SidecarSettings) -> list[dict[st
         ops.extend({"op": "add", "path": "/spec/volumes/-", "value": v} for v in volumes)
     if not _falsy(annotations.get(SET_ENV)):
         ops.extend(_env_patch(pod, settings))
-    if "annotations" not in meta or meta["annotations"] is None:
-        ops.append({"op": "add", "path": "/metadata/annotations", "value": {STATUS: "injected"}})
-    else:
-        ops.append(
-            {"op": "add", "path": f"/metadata/annotations/{_escape(STATUS)}", "value": "injected"}
-        )
+    ops.extend(_mark(meta, "annotations", STATUS, "injected"))
+    ops.extend(_mark(meta, "labels", INJECTED_LABEL, "true"))
     return ops
+
+
+def _mark(meta: Mapping[str, Any], section: str, key: str, value: str) -> list[dict[str, Any]]:
+    """Set ``metadata.<section>[key]``, creating the map when the pod has none."""
+    if meta.get(section) is None:
+        return [{"op": "add", "path": f"/metadata/{section}", "value": {key: value}}]
+    return [{"op": "add", "path": f"/metadata/{section}/{_escape(key)}", "value": value}]
 
 
 def review_response(review: Any, settings: SidecarSettings) -> dict[str, Any]:

@@ -7,10 +7,15 @@ containers, base URLs on app containers, the ConfigMap/Secret named by annotatio
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
+import socket
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -136,6 +141,7 @@ async def test_annotated_pod_gets_native_sidecar_and_base_urls(webhook) -> None:
     assert _env(tool)["OPENAI_BASE_URL"] == "https://mine.example/v1"  # kept
     assert _env(tool)["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8787"
     assert out["metadata"]["annotations"]["tierline.io/status"] == "injected"
+    assert out["metadata"]["labels"] == {"tierline.io/injected": "true"}
 
 
 async def test_defaults_and_set_env_false(webhook) -> None:
@@ -208,3 +214,47 @@ def test_settings_from_chart_json() -> None:
     assert s.env == (("OTEL_EXPORTER_OTLP_HEADERS", "a=b"),)
     with pytest.raises(ValueError, match="unknown"):
         SidecarSettings.from_json({"imagee": "typo"})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_tierline_webhook_command_serves_tls(tls_files, tmp_path: Path) -> None:
+    """`tierline webhook --cert --key --settings` (the chart's command line) end to end."""
+    cert, key = tls_files
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"image": "img:cli", "adminPort": 8788}))
+    port = _free_port()
+    with (tmp_path / "stderr").open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sidecar", "webhook", "--cert", str(cert), "--key", str(key),
+             "--host", "127.0.0.1", "--port", str(port), "--settings", str(settings)],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    ctx = ssl.create_default_context(cafile=str(cert))
+    base = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        async with aiohttp.ClientSession() as session:
+            while True:  # poll readiness, bounded
+                assert proc.poll() is None, (tmp_path / "stderr").read_text()
+                try:
+                    async with session.get(f"{base}/readyz", ssl=ctx) as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                assert time.monotonic() < deadline, "webhook did not come up"
+                await asyncio.sleep(0.05)
+        pod = _pod({"tierline.io/inject": "true"})
+        status, body = await _post((base, ctx), json.dumps(_review(pod)).encode())
+        assert status == 200
+        side = _apply(pod, body["response"])["spec"]["initContainers"][0]
+        assert side["image"] == "img:cli"
+        assert side["ports"] == [{"name": "tierline-admin", "containerPort": 8788}]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
