@@ -1,0 +1,334 @@
+"""Responses API client -> OpenAI chat or Anthropic messages provider.
+
+Requests go Responses -> chat (``responses.to_chat``) and, for Anthropic
+providers, on through the OpenAI->Anthropic translator; answers come back the
+same way. The stream re-encoder consumes chat-completion chunks (for an
+Anthropic provider, the chunk dicts the Anthropic->OpenAI stream produces) and
+emits Responses events as they arrive, each with an increasing
+``sequence_number``:
+
+``response.created``, ``response.in_progress``; per output item
+``response.output_item.added`` then, for messages, ``response.content_part.added``
+/ ``response.output_text.delta`` / ``response.output_text.done`` /
+``response.content_part.done``; for reasoning ``response.reasoning_text.delta``
+/ ``.done``; for function calls ``response.function_call_arguments.delta`` /
+``.done``; then ``response.output_item.done``. The end is
+``response.completed`` (or ``response.incomplete`` when the token limit cut
+the answer, ``response.failed`` on an upstream error) with the whole response
+and its usage. There is no ``[DONE]`` in this protocol.
+
+Custom (freeform) tool calls are sent whole at their end (the raw input is
+only known once the JSON wrapper is complete).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from sidecar.config import ModelConfig
+from sidecar.protocols import responses as rs
+from sidecar.protocols import translate_openai_anthropic as o2a
+from sidecar.protocols.translate import TranslateContext, map_error
+from sidecar.protocols.translate_openai_anthropic_stream import AnthropicToOpenAIStream
+
+
+class ResponsesTo:
+    """The translator for a Responses client talking to a provider of ``provider_kind``."""
+
+    client = "responses"
+
+    def __init__(self, provider_kind: str) -> None:
+        self.provider_kind = provider_kind
+        self.path = "/messages" if provider_kind == "anthropic" else "/chat/completions"
+
+    def request(
+        self, body: Mapping[str, Any], model: ModelConfig, ctx: TranslateContext
+    ) -> dict[str, Any]:
+        chat = rs.to_chat(body)
+        if self.provider_kind == "anthropic":
+            return o2a.translate_request(chat, model, ctx)
+        chat["model"] = model.upstream
+        limit = chat.pop("max_tokens", None)
+        if isinstance(limit, int):
+            chat[model.token_param] = min(limit, model.max_output) if model.max_output else limit
+        return chat
+
+    def response(self, body: Mapping[str, Any], ctx: TranslateContext) -> dict[str, Any]:
+        if self.provider_kind == "anthropic":
+            body = o2a.translate_response(body, ctx)
+        return rs.from_chat(body, ctx.request_id, ctx.created, ctx.custom_tools)
+
+    def stream(self, ctx: TranslateContext) -> ResponsesStream:
+        return ResponsesStream(ctx, anthropic=self.provider_kind == "anthropic")
+
+    def error(self, status: int, body: Any) -> tuple[int, dict[str, Any]]:
+        return map_error("responses", self.provider_kind, status, body)
+
+
+def _sse(obj: Mapping[str, Any]) -> bytes:
+    return b"event: " + str(obj["type"]).encode() + b"\ndata: " + orjson.dumps(obj) + b"\n\n"
+
+
+class ResponsesStream:
+    """Stateful per response; see the module docstring for the event order."""
+
+    def __init__(self, ctx: TranslateContext, anthropic: bool = False) -> None:
+        self._ctx = ctx
+        self._inner = AnthropicToOpenAIStream(ctx, include_usage=True) if anthropic else None
+        self._rid = "resp_" + ctx.request_id
+        self._model = ""
+        self._seq = 0
+        self._started = False
+        self._done = False
+        self._output: list[dict[str, Any]] = []
+        self._open: str | None = None  # "message" | "reasoning" | "tool:<n>"
+        self._item_id = ""
+        self._text = ""
+        self._call: tuple[str, str, bool] = ("", "", False)  # call_id, name, custom
+        self._tools_seen: set[int] = set()
+        self._finish: str | None = None
+        self._usage: Mapping[str, Any] | None = None
+
+    # -- public -------------------------------------------------------------
+    def feed(self, name: str | None, data: str | bytes) -> list[bytes]:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        if self._done:
+            return []
+        if self._inner is not None:
+            chunks = self._inner.chunks(name, data)
+        else:
+            text = data.strip()
+            if text == "[DONE]":
+                chunks = [{"object": "[DONE]"}]
+            else:
+                try:
+                    parsed = orjson.loads(text) if text else None
+                except orjson.JSONDecodeError:
+                    parsed = None
+                chunks = [parsed] if isinstance(parsed, dict) else []
+        out: list[bytes] = []
+        for chunk in chunks:
+            out += self._chunk(chunk)
+        return out
+
+    def close(self) -> list[bytes]:
+        return [] if self._done else self._end()
+
+    # -- helpers ----------------------------------------------------------------
+    def _event(self, kind: str, **fields: Any) -> bytes:
+        self._seq += 1
+        return _sse({"type": kind, "sequence_number": self._seq - 1, **fields})
+
+    def _envelope(self, status: str) -> dict[str, Any]:
+        return rs.envelope(self._rid, self._model, self._ctx.created, status, list(self._output))
+
+    def _start(self, chunk: Mapping[str, Any]) -> list[bytes]:
+        if self._started:
+            return []
+        self._started = True
+        self._model = self._ctx.model_name or str(chunk.get("model", ""))
+        response = self._envelope("in_progress")
+        return [
+            self._event("response.created", response=response),
+            self._event("response.in_progress", response=response),
+        ]
+
+    def _chunk(self, chunk: Mapping[str, Any]) -> list[bytes]:
+        if chunk.get("object") == "[DONE]":
+            return self._end()
+        if chunk.get("error"):
+            return self._fail(chunk["error"])
+        out = self._start(chunk)
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, Mapping):
+                out += self._choice(choice)
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
+        return out
+
+    def _choice(self, choice: Mapping[str, Any]) -> list[bytes]:
+        delta = choice.get("delta") or {}
+        out: list[bytes] = []
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            out += self._text_delta("reasoning", reasoning)
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            out += self._text_delta("message", content)
+        for pos, call in enumerate(delta.get("tool_calls") or []):
+            if isinstance(call, Mapping):
+                out += self._tool(pos, call)
+        if choice.get("finish_reason"):
+            self._finish = str(choice["finish_reason"])
+            out += self._close_item()
+        return out
+
+    def _open_item(self, kind: str, item: dict[str, Any]) -> list[bytes]:
+        out = self._close_item()
+        self._open, self._item_id, self._text = kind, str(item["id"]), ""
+        return out + [
+            self._event("response.output_item.added", output_index=len(self._output), item=item)
+        ]
+
+    def _text_delta(self, kind: str, delta: str) -> list[bytes]:
+        out: list[bytes] = []
+        index = len(self._output)
+        if self._open != kind:
+            item_id = f"{'rs' if kind == 'reasoning' else 'msg'}_{self._ctx.request_id}_{index}"
+            if kind == "message":
+                out += self._open_item(kind, rs.message_item(item_id, "", "in_progress"))
+                part = {"type": "output_text", "text": "", "annotations": []}
+            else:
+                out += self._open_item(kind, rs.reasoning_item(item_id, ""))
+                part = {"type": "reasoning_text", "text": ""}
+            out.append(
+                self._event(
+                    "response.content_part.added",
+                    item_id=self._item_id,
+                    output_index=index,
+                    content_index=0,
+                    part=part,
+                )
+            )
+        self._text += delta
+        name = f"response.{'output' if kind == 'message' else 'reasoning'}_text.delta"
+        extra: dict[str, Any] = {"logprobs": []} if kind == "message" else {}
+        out.append(
+            self._event(
+                name,
+                item_id=self._item_id,
+                output_index=index,
+                content_index=0,
+                delta=delta,
+                **extra,
+            )
+        )
+        return out
+
+    def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:
+        index = call.get("index") if isinstance(call.get("index"), int) else pos
+        function = call.get("function") or {}
+        out: list[bytes] = []
+        if index not in self._tools_seen:
+            self._tools_seen.add(int(str(index)))
+            n = len(self._output)
+            name = str(function.get("name") or "")
+            call_id = str(call.get("id") or f"call_{self._ctx.request_id}_{index}")
+            custom = name in self._ctx.custom_tools
+            item = rs.call_item(
+                f"fc_{self._ctx.request_id}_{n}", call_id, name, "", False, "in_progress"
+            )
+            out += self._close_item()
+            if custom:  # announced whole at its end
+                self._open, self._item_id, self._text = f"tool:{index}", str(item["id"]), ""
+            else:
+                out += self._open_item(f"tool:{index}", item)
+            self._call = (call_id, name, custom)
+        args = function.get("arguments")
+        if isinstance(args, str) and args and self._open == f"tool:{index}":
+            self._text += args
+            if not self._call[2]:
+                out.append(
+                    self._event(
+                        "response.function_call_arguments.delta",
+                        item_id=self._item_id,
+                        output_index=len(self._output),
+                        delta=args,
+                    )
+                )
+        return out
+
+    def _close_item(self) -> list[bytes]:
+        if self._open is None:
+            return []
+        kind, item_id, text, index = self._open, self._item_id, self._text, len(self._output)
+        self._open = None
+        out: list[bytes] = []
+        if kind == "message":
+            item = rs.message_item(item_id, text)
+            out.append(
+                self._event(
+                    "response.output_text.done",
+                    item_id=item_id,
+                    output_index=index,
+                    content_index=0,
+                    text=text,
+                    logprobs=[],
+                )
+            )
+            out.append(
+                self._event(
+                    "response.content_part.done",
+                    item_id=item_id,
+                    output_index=index,
+                    content_index=0,
+                    part=item["content"][0],
+                )
+            )
+        elif kind == "reasoning":
+            item = rs.reasoning_item(item_id, text)
+            out.append(
+                self._event(
+                    "response.reasoning_text.done",
+                    item_id=item_id,
+                    output_index=index,
+                    content_index=0,
+                    text=text,
+                )
+            )
+            out.append(
+                self._event(
+                    "response.content_part.done",
+                    item_id=item_id,
+                    output_index=index,
+                    content_index=0,
+                    part=item["content"][0],
+                )
+            )
+        else:
+            call_id, name, custom = self._call
+            item = rs.call_item(item_id, call_id, name, text or "{}", custom)
+            if custom:
+                out.append(
+                    self._event(
+                        "response.output_item.added",
+                        output_index=index,
+                        item={**item, "status": "in_progress"},
+                    )
+                )
+            else:
+                out.append(
+                    self._event(
+                        "response.function_call_arguments.done",
+                        item_id=item_id,
+                        output_index=index,
+                        name=name,
+                        arguments=text or "{}",
+                    )
+                )
+        self._output.append(item)
+        out.append(self._event("response.output_item.done", output_index=index, item=item))
+        return out
+
+    def _end(self) -> list[bytes]:
+        out = self._start({})
+        out += self._close_item()
+        self._done = True
+        response = rs.finish(self._envelope("completed"), self._finish)
+        response["usage"] = rs.usage(self._usage)
+        kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+        return out + [self._event(kind, response=response)]
+
+    def _fail(self, error: Any) -> list[bytes]:
+        out = self._start({})
+        self._done = True
+        message = str(
+            error.get("message", "upstream error") if isinstance(error, Mapping) else error
+        )
+        response = self._envelope("failed")
+        response["error"] = {"code": "server_error", "message": message}
+        return out + [self._event("response.failed", response=response)]
