@@ -188,6 +188,9 @@ def build_model(
         if cf.join("providers", provider) not in issues.invalid:
             issues.error(cf.join(path, "provider"), _unknown_provider(provider, providers))
         return None
+    from sidecar.catalog import catalog_defaults  # the catalog entry; the table's keys win
+
+    fields.update(catalog_defaults(name, table, provider, providers[provider].base_url))
     fields.setdefault("upstream", rest if implied == provider else name)
     return ModelConfig(name=name, **fields)
 
