@@ -12,6 +12,7 @@ table produces when it merges over the catalog entry of the same name.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -168,3 +169,45 @@ def merge_model(entry: CatalogEntry, table: Mapping[str, Any]) -> dict[str, Any]
     else:
         merged["prices"] = entry.prices
     return merged
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, read once per process (immutable packaged data)."""
+    return load_catalog()
+
+
+def provider_key(catalog: Catalog, provider_name: str, base_url: str) -> str | None:
+    """Which catalog provider key a configured provider is (by name, then by host)."""
+    if provider_name in catalog.provider_hosts:
+        return provider_name
+    for key, host in catalog.provider_hosts.items():
+        if host in base_url:
+            return key
+    return None
+
+
+def catalog_defaults(
+    name: str, table: Mapping[str, Any], provider_name: str | None, base_url: str | None
+) -> dict[str, Any]:
+    """Values a ``[models.NAME]`` table inherits from the catalog (its own keys win).
+
+    The entry is found by ``name`` or by ``upstream`` id at the table's provider.
+    Returns {} for a model the catalog does not know. ``upstream`` is filled
+    with the catalog's id for that provider when the table leaves it out.
+    """
+    catalog = default_catalog()
+    key = provider_key(catalog, provider_name, base_url or "") if provider_name else None
+    entry = catalog.get(name)
+    if entry is None and key and isinstance(table.get("upstream"), str):
+        entry = catalog.by_upstream(key, table["upstream"])
+    if entry is None:
+        return {}
+    merged = merge_model(entry, table)
+    out = {k: v for k, v in merged.items() if k not in table}
+    if "prices" in table:
+        out["prices"] = merged["prices"]
+    if "upstream" not in table and key and key in entry.upstream:
+        out["upstream"] = entry.upstream[key]
+    out.pop("provider", None)
+    return out

@@ -1,0 +1,285 @@
+"""Heuristic classifier: weighted signals over the last user turn -> profile + confidence.
+
+Pure and cheap: a fixed set of compiled patterns over at most ``_SCAN_CHARS``
+of text (head and tail of very long pastes), no allocation per message of
+history. ``classify_text`` looks at the human instruction; ``phase`` refines it
+from what the agent has been doing in the current turn (from the third message
+of a conversation on). Profiles map to tiers in ``PROFILE_TIER``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROFILES = ("planner", "debugger", "reviewer", "coder", "refactorer", "assistant")
+PROFILE_TIER = {
+    "planner": "reasoning",
+    "debugger": "reasoning",
+    "reviewer": "reasoning",
+    "coder": "coding",
+    "refactorer": "coding",
+    "assistant": "quick",
+}
+_SCAN_CHARS = 6000
+_I = re.IGNORECASE
+
+
+def _p(pattern: str, flags: int = _I) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _w(*alternatives: str, flags: int = _I) -> re.Pattern[str]:
+    """``\b(?:a|b|...)`` over the given alternatives (each a regex)."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + ")", flags)
+
+
+# (profile, weight, patterns): each matching pattern adds ``weight``.
+_SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
+    (
+        "debugger",
+        2.0,
+        (
+            _w(r"debug\w*", r"diagnos\w*", r"investigat\w*", r"troubleshoot\w*", r"root[- ]cause"),
+            _w(r"traceback", r"stack ?trace", r"exception", r"panic(?:ked|s)?\b", "segfault"),
+            _w(r"crash\w*", r"hangs?\b", "hanging", r"freez\w*", r"deadlock\w*", "race condition"),
+            _w(
+                "memory leak",
+                r"flak\w+",
+                r"regress\w*",
+                "used to work",
+                r"worked (?:before|yesterday)",
+            ),
+            _w(
+                r"bug\b",
+                r"broken\b",
+                r"fail(?:s|ing|ed|ure)?\b",
+                "not working",
+                r"does ?n[o']t work",
+            ),
+            _w(
+                r"stopped working", r"since (?:the|yesterday)", r"after (?:the|yesterday'?s) deploy"
+            ),
+            _p(r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b", 0),
+            _p(
+                r"\bwhy (?:is|does|do|did|are|would|am)\b[^?.]{0,80}"
+                r"\b(fail|crash|return|break|slow|hang|wrong|empty|null|nil|zero|differ|show)"
+            ),
+            _p(r"\b(getting|get|got|throws?|raises?) an? (?:\w+ )?(error|exception|500|404)"),
+            _w(r"off[- ]by[- ]one", r"wrong (?:result|output|value|total|answer)s?", "incorrect"),
+            _w(r"unexpected\w*", r"(?:don'?t|doesn'?t|do not|does not) (?:add up|match|line up)"),
+            _w(r"(?:don'?t|doesn'?t|do not|does not) (?:show up|load|save|fire|persist)"),
+            _w(r"intermittent\w*", r"sporadic\w*", "randomly", r"sometimes (?:it|the)"),
+            _w(r"keeps? (?:failing|returning|crashing|showing|timing)", "every other"),
+            _w(
+                r"timeout\b",
+                "timed out",
+                r"oom\b",
+                "out of memory",
+                r"5\d\d errors?",
+                r"http 5\d\d",
+            ),
+        ),
+    ),
+    (
+        "reviewer",
+        1.8,
+        (
+            _w(r"review\w*", r"audit\w*", "critique", r"scrutini[sz]e", "look over"),
+            _w("second pair of eyes", r"sanity[- ]check", "what could go wrong"),
+            _w(r"security (?:review|audit|issues?|holes?|problems?|concerns?)", r"vulnerab\w*"),
+            _w("owasp", "xss", "sql injection", "csrf", "ssrf", r"cve-\d+"),
+            _p(r"\bis (?:this|it|that) (?:correct|safe|right|ok|okay|secure|idiomatic|sound)"),
+            _p(r"\b(?:check|scan|go through)\b[^.?]{0,40}\b(?:bugs|issues|problems|mistakes)"),
+            _w(r"(?:any|spot) (?:issues|problems|concerns|bugs|red flags)"),
+            _w(r"before (?:i|we) merge", "pull request", "this pr", "the pr", "the diff"),
+        ),
+    ),
+    (
+        "refactorer",
+        1.7,
+        (
+            _w(r"refactor\w*", r"restructur\w*", r"clean(?:ing)? ?up", r"simplif\w*", r"tidy\w*"),
+            _w(r"decoupl\w*", r"moderni[sz]\w*", r"dry\b", r"dedup\w*", r"duplicat\w*"),
+            _p(
+                r"\b(extract|inline|rename|split|move|consolidate|pull out|break up)\b[^.?]{0,40}"
+                r"\b(function|method|class|module|file|component|helper|variable|into|out of|to)\b"
+            ),
+            _w("repeated code", r"copy[- ]?pasted?", r"readab\w*", r"maintainab\w*"),
+            _w(r"without changing (?:the )?behaviou?r", r"same behaviou?r", "across the codebase"),
+        ),
+    ),
+    (
+        "planner",
+        1.5,
+        (
+            _w(
+                r"plan\b",
+                "planning",
+                r"architect\w*",
+                r"strateg\w*",
+                "roadmap",
+                r"approach(?:es)?\b",
+            ),
+            _w(r"design (?:a|the|an|for|doc)\b", "system design", r"trade-?offs?", "pros and cons"),
+            _w("alternatives", r"compare (?:the )?(?:options|approaches)", r"versus\b"),
+            _w(r"how should (?:we|i)", r"should (?:we|i)\b", r"what(?:'s| is) the best way"),
+            _w(r"where (?:do|should) (?:we|i) start", r"requirements\b", r"specification\b", "rfc"),
+            _w(
+                r"adr\b",
+                r"proposal\b",
+                r"propose\b",
+                "think through",
+                r"long[- ]term",
+                "going forward",
+            ),
+            _w(r"migrat\w+ (?:plan|strategy|path)", "upgrade path", r"scal(?:e|ability|ing)\b"),
+            _w(r"multi-?tenan\w*", r"decide\b", r"decision\b", r"evaluate\b", "is it worth"),
+            _w("what would it take", r"how would you (?:approach|structure|organi[sz]e|design)"),
+            _w(r"step[- ]by[- ]step", r"break (?:this|it) down", r"phases?\b", r"milestones?\b"),
+        ),
+    ),
+    (
+        "coder",
+        1.3,
+        (
+            _w("implement", "build", "create", "write", "add", "make", "generate", "scaffold"),
+            _w("wire up", "hook up", r"support\b"),
+            _w(
+                "endpoint",
+                "function",
+                "method",
+                "class",
+                "component",
+                "handler",
+                "route",
+                r"tests?\b",
+            ),
+            _w(r"cli\b", r"flag\b", r"option\b", r"field\b", r"column\b", r"page\b", r"form\b"),
+            _w(r"button\b", r"script\b", r"module\b", r"api\b", r"feature\b", r"config\b"),
+            _w(r"update\b", r"modify\b", r"change\b", r"rewrite\b", r"convert\b", r"port\b"),
+            _w(r"fix\b", r"bump\b", r"install\b", r"upgrade\b", r"replace\b"),
+            _w(r"commit\b", r"rebase\b", r"merge\b", r"push\b", "open a pr", "cherry-pick"),
+        ),
+    ),
+    (
+        "assistant",
+        0.8,
+        (
+            _p(r"^\s*(what|where|which|who|when)(?:'s| is| are| does| do| did)\b"),
+            _w("show me", r"list\b", r"find\b", r"grep\b", "search for", "look up", r"locate\b"),
+            _w("where is", "which file", r"explain\b", r"summari[sz]\w*", r"describe\b"),
+            _w(r"tl;?dr", r"overview\b", "what does"),
+            _p(
+                r"^\s*(yes|no|ok(?:ay)?|thanks?|thank you|sure|go ahead|continue|lgtm|sounds good|"
+                r"great|perfect|nice|cool|do it|proceed|y|n)\b[.! ]*$"
+            ),
+            _w(r"quick(?:ly)?\b", r"brief(?:ly)?\b", "just tell me", r"one[- ]liner", r"status\b"),
+            _w(r"how many\b", r"count\b"),
+        ),
+    ),
+)
+
+_TRACE = _p(
+    r"(Traceback \(most recent call last\)|^\s+at [\w$.<>]+ ?\(.*:\d+(?::\d+)?\)|"
+    r'^\s*File "[^"]+", line \d+|error\[E\d+\]|npm ERR!|^FAILED |panicked at|'
+    r"^\s*(?:[\w.]+(?:Error|Exception)): |Segmentation fault|^E\s{2,}\w)",
+    re.MULTILINE,
+)
+_FENCE = re.compile(r"```")
+_DIFF = re.compile(r"^(diff --git|@@ -\d+)", re.MULTILINE)
+_FILE_EXT = re.compile(
+    r"\b[\w/.-]+\.(py|ts|tsx|js|jsx|go|rs|java|kt|rb|php|cs|cpp|c|h|sql|vue|svelte)\b"
+)
+_ERROR_WORD = re.compile(r"\berror\b(?! handling| message| messages| codes?| page| boundar)", _I)
+
+
+@dataclass(frozen=True)
+class Classification:
+    profile: str
+    confidence: float
+    method: str = "heuristic"  # heuristic | phase | llm
+    signals: tuple[str, ...] = ()
+
+    @property
+    def tier(self) -> str:
+        return PROFILE_TIER[self.profile]
+
+
+def _scan_text(text: str) -> str:
+    if len(text) <= _SCAN_CHARS:
+        return text
+    half = _SCAN_CHARS // 2
+    return text[:half] + "\n" + text[-half:]
+
+
+def _scores(text: str) -> tuple[dict[str, float], list[str]]:
+    scores = dict.fromkeys(PROFILES, 0.0)
+    hits: list[str] = []
+    prose = _FENCE.split(text)[::2] if "```" in text else [text]
+    plain = "\n".join(prose)  # keyword scoring ignores pasted code
+    for profile, weight, patterns in _SIGNALS:
+        for pat in patterns:
+            if pat.search(plain):
+                scores[profile] += weight
+                hits.append(profile)
+    if _TRACE.search(text):
+        scores["debugger"] += 2.5
+        hits.append("trace")
+    if "```" in text:
+        key = "reviewer" if scores["reviewer"] else "coder"
+        scores[key] += 0.3
+    if _DIFF.search(text):
+        scores["reviewer" if scores["reviewer"] else "coder"] += 0.5
+    if _ERROR_WORD.search(plain):
+        scores["debugger"] += 0.4
+    if _FILE_EXT.search(plain):
+        scores["coder"] += 0.1
+    if len(plain) > 600 and scores["planner"]:
+        scores["planner"] += 0.3
+    if len(plain.strip()) < 60:
+        scores["assistant"] += 0.2
+    return scores, hits
+
+
+def classify_text(text: str) -> Classification:
+    """Profile and confidence in [0, 0.95] for one human instruction."""
+    text = _scan_text(text)
+    scores, hits = _scores(text)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (top, top_score), (_, second) = ranked[0], ranked[1]
+    if top_score <= 0.2:
+        profile = "coder" if len(text) > 80 else "assistant"
+        return Classification(profile, 0.3, "heuristic", ())
+    total = sum(scores.values()) or 1.0
+    conf = (0.2 if hits else 0.05) + 0.3 * (top_score - second) / total
+    conf += 0.45 * min(1.0, top_score / 1.5)
+    return Classification(top, round(min(0.95, conf), 3), "heuristic", tuple(dict.fromkeys(hits)))
+
+
+@dataclass(frozen=True)
+class TurnActivity:
+    """What the agent did since the last human message (counts only)."""
+
+    edits: int = 0
+    reads: int = 0
+    runs: int = 0
+    failures: int = 0  # failing tool results (errors, failing tests)
+    consecutive_failures: int = 0
+    last_failed: bool = False
+    messages: int = 0  # messages in the conversation so far
+
+
+def phase(activity: TurnActivity, base: Classification) -> Classification:
+    """Refine ``base`` from the agent's activity (from the third message on)."""
+    if activity.messages < 3:
+        return base
+    guess: Classification | None = None
+    if activity.last_failed and (activity.edits or activity.consecutive_failures >= 2):
+        conf = 0.7 if activity.consecutive_failures < 2 else 0.8
+        guess = Classification("debugger", conf, "phase", ("failing-after-edits",))
+    elif activity.edits >= 2 and not activity.last_failed:
+        guess = Classification("coder", 0.6, "phase", ("edit-run",))
+    if guess is None or guess.profile == base.profile or guess.confidence <= base.confidence:
+        return base
+    return guess
