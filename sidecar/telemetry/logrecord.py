@@ -1,0 +1,96 @@
+"""The attributes of the ``tierline.api_request`` log record (pure, no content).
+
+Ids (session, request) and the route's reason live here, never on metrics.
+Prompt and tool content are added by the recorder only with
+``telemetry.log_prompts``.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.util.types import AnyValue
+
+from sidecar.exchange import Exchange
+from sidecar.ledger.baseline import Savings
+from sidecar.routing.plan import RoutePlan
+from sidecar.telemetry import names
+
+
+def log_attributes(ex: Exchange, plan: RoutePlan, savings: Savings | None) -> dict[str, AnyValue]:
+    """The attributes of one ``tierline.api_request`` record (no content)."""
+    u = ex.usage
+    attrs: dict[str, AnyValue] = {
+        names.L_EVENT_NAME: names.EVENT_API_REQUEST,
+        names.L_SESSION_ID: ex.session_id,
+        names.L_REQUEST_ID: ex.request_id,
+        names.L_PROTOCOL: ex.client_protocol,
+        names.L_STREAM: ex.stream,
+        names.L_HARNESS: ex.harness,
+        names.L_AGENT: "subagent" if ex.subagent else "primary",
+        names.L_TIER: plan.tier or names.NONE_VALUE,
+        names.L_PROFILE: plan.profile or names.NONE_VALUE,
+        names.L_ROUTE_METHOD: plan.method,
+        names.L_ROUTE_REASON: plan.reason,
+        names.L_ROUTE_CONFIDENCE: plan.confidence,
+        names.L_ROUTE_TAGS: list(plan.tags),
+        names.L_MODEL_REQUESTED: ex.requested_model,
+        names.L_MODEL: ex.model or names.NONE_VALUE,
+        names.L_PROVIDER: ex.provider or names.NONE_VALUE,
+        names.L_ATTEMPTS: len(ex.attempts),
+        names.L_FALLBACK_REASONS: [f"{a.model}:{a.reason}" for a in ex.attempts if a.reason],
+        names.GEN_AI_USAGE_INPUT_TOKENS: u.prompt_tokens,
+        names.GEN_AI_USAGE_OUTPUT_TOKENS: u.output_tokens,
+        names.L_INPUT_TOKENS: u.input_tokens,
+        names.L_OUTPUT_TOKENS: u.output_tokens,
+        names.L_CACHE_READ_TOKENS: u.cache_read_tokens,
+        names.L_CACHE_WRITE_TOKENS: u.cache_write_tokens,
+        names.L_CACHE_WRITE_1H_TOKENS: u.cache_write_1h_tokens,
+        names.L_REASONING_TOKENS: u.reasoning_tokens,
+        names.L_USAGE_ESTIMATED: u.estimated,
+        names.L_DURATION_MS: round(ex.duration_s * 1000.0, 3),
+        names.L_STATUS: ex.status,
+    }
+    if ex.upstream_model:
+        attrs[names.GEN_AI_RESPONSE_MODEL] = ex.upstream_model
+    if ex.ttft_s is not None:
+        attrs[names.L_TTFT_MS] = round(ex.ttft_s * 1000.0, 3)
+    if ex.finish_reason:
+        attrs[names.L_FINISH_REASON] = ex.finish_reason
+    if ex.error_type:
+        attrs[names.L_ERROR_TYPE] = ex.error_type
+    attrs.update(_cost_attributes(savings))
+    return attrs
+
+
+def _cost_attributes(savings: Savings | None) -> dict[str, AnyValue]:
+    if savings is None:
+        return {names.L_COST_STATUS: "unpriced", names.L_COST_SOURCE: "none"}
+    attrs: dict[str, AnyValue] = {
+        names.L_COST_STATUS: savings.cost.status,
+        names.L_COST_SOURCE: savings.cost.source,
+    }
+    if savings.cost.usd is not None:
+        attrs[names.L_COST_USD] = savings.cost.usd
+    if savings.baseline.usd is not None:
+        attrs[names.L_COST_BASELINE_USD] = savings.baseline.usd
+    if savings.usd is not None:
+        attrs[names.L_COST_SAVINGS_USD] = savings.usd
+    if savings.baseline_model:
+        attrs[names.L_BASELINE_MODEL] = savings.baseline_model
+    return attrs
+
+
+def compat_log(ex: Exchange, savings: Savings | None) -> dict[str, AnyValue]:
+    u = ex.usage
+    out: dict[str, AnyValue] = {
+        "model": ex.upstream_model or ex.model or names.NONE_VALUE,
+        "duration_ms": round(ex.duration_s * 1000.0, 3),
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_read_tokens": u.cache_read_tokens,
+        "cache_creation_tokens": u.cache_write_tokens + u.cache_write_1h_tokens,
+        "request_id": ex.request_id,
+        "query_source": names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN,
+    }
+    if savings is not None and savings.cost.usd is not None:
+        out["cost_usd"] = savings.cost.usd
+    return out

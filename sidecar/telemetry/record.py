@@ -1,0 +1,348 @@
+"""TelemetryRecorder: the observer that turns each Exchange into telemetry.
+
+Per request, exactly once, after the response completed (stream end, error or
+client disconnect): cost and baseline cost (ledger), one OTLP log record
+``tierline.api_request`` when logs are exported, the ``tierline.*``, GenAI and
+(under ``telemetry.compat``) ``claude_code.*`` metrics, and the demo tally.
+Before dispatch, ``on_request`` settles tool results in the request body with
+the SignalTracker and counts lines, edit decisions, commits and PRs; after the
+response, ``on_exchange`` registers the new tool calls as pending.
+
+Contract: never raises into the request path (each hook catches and logs),
+never blocks (metric calls aggregate in memory; log records go into a bounded
+queue drained by a thread). Metric labels are bounded; ids and content go on
+the log record only, content only with ``telemetry.log_prompts``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry._logs import SeverityNumber
+
+from sidecar.config import Config, ModelConfig
+from sidecar.exchange import Exchange, Protocol
+from sidecar.ledger.baseline import Baseline, Savings
+from sidecar.ledger.pricing import Pricer
+from sidecar.routing.plan import RoutePlan
+from sidecar.signals.events import Commit, EditDecision, LinesChanged, PullRequest, SignalEvent
+from sidecar.signals.tracker import SignalTracker
+from sidecar.telemetry import names
+from sidecar.telemetry.instruments import BoundedLabel, Instruments
+from sidecar.telemetry.logrecord import compat_log, log_attributes
+from sidecar.telemetry.setup import Telemetry
+from sidecar.telemetry.summary import Tally
+
+_log = logging.getLogger("tierline.telemetry")
+
+# The prompt of the request being handled, for log_prompts only (per task).
+_PROMPT: contextvars.ContextVar[str | None] = contextvars.ContextVar("tierline_prompt")
+
+# Attempt reasons that are skips, not upstream errors.
+_SKIPS = frozenset({"cooldown", "protocol_mismatch", "deadline"})
+# Claude Code's edit tool names, for the compat decision series.
+_CC_TOOLS = {"edit": "Edit", "multiedit": "Edit", "write": "Write", "notebookedit": "NotebookEdit"}
+
+
+def _outcome(exchange: Exchange) -> str:
+    if exchange.error_type is None:
+        return names.OUTCOME_SUCCESS
+    kind = exchange.error_type.lower()
+    if "disconnect" in kind or "cancel" in kind or "client_closed" in kind:
+        return names.OUTCOME_CANCELLED
+    return names.OUTCOME_ERROR
+
+
+class TelemetryRecorder:
+    """One per app; owns the SignalTracker, the pricer, the baseline and the tally."""
+
+    def __init__(
+        self,
+        config: Config,
+        telemetry: Telemetry,
+        baseline_model: ModelConfig | None,
+        tracker: SignalTracker | None = None,
+    ) -> None:
+        self._config = config
+        self._telemetry = telemetry
+        self._pricer = Pricer(config.providers)
+        self.baseline = Baseline(baseline_model, self._pricer)
+        self.tracker = tracker or SignalTracker()
+        self.tally = Tally()
+        self._m = Instruments(telemetry.meter, telemetry.settings.compat)
+        self._logger = telemetry.logger() if telemetry.logs_enabled else None
+        self._log_prompts = telemetry.settings.log_prompts
+        self._model = BoundedLabel(256)
+        self._provider = BoundedLabel(64)
+        self._tier = BoundedLabel(32)
+        self._profile = BoundedLabel(32)
+        self._method = BoundedLabel(32)
+        self._tag = BoundedLabel(64)
+        self._reason = BoundedLabel(32)
+        self._language = BoundedLabel(128)
+        self._tool = BoundedLabel(64)
+
+    # -- observer hooks ------------------------------------------------------------
+
+    def on_request(
+        self,
+        protocol: Protocol,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        plan: RoutePlan,
+    ) -> None:
+        """Settle tool results in this request body; count their signals."""
+        try:
+            if self._log_prompts:
+                _PROMPT.set(_last_user_text(protocol, body))
+            self.count_signals(self.tracker.settle(protocol, body))
+        except Exception:  # noqa: BLE001 - telemetry never fails a request
+            _log.exception("signals settle failed")
+
+    def on_exchange(self, exchange: Exchange, plan: RoutePlan) -> None:
+        """Record one completed request (called exactly once per request)."""
+        try:
+            if exchange.tool_calls:
+                self.tracker.propose(exchange.tool_calls, exchange.model or "unknown")
+            savings = self._savings(exchange, plan)
+            self._metrics(exchange, plan, savings)
+            self._update_tally(exchange, plan, savings)
+            if self._logger is not None:
+                self._emit(exchange, plan, savings)
+        except Exception:  # noqa: BLE001
+            _log.exception("telemetry record failed")
+
+    # -- cost ------------------------------------------------------------------------
+
+    def model_config(self, exchange: Exchange, plan: RoutePlan) -> ModelConfig | None:
+        if exchange.model is None:
+            return None
+        for candidate in plan.candidates:
+            if candidate.name == exchange.model:
+                return candidate
+        found = self._config.models.get(exchange.model)
+        if found is not None:
+            return found
+        upstream = exchange.upstream_model or exchange.model
+        return ModelConfig(exchange.model, exchange.provider or "", upstream)
+
+    def _savings(self, exchange: Exchange, plan: RoutePlan) -> Savings | None:
+        model = self.model_config(exchange, plan)
+        if model is None:
+            return None
+        cost = self._pricer.price(model, exchange.usage)
+        return self.baseline.savings(cost, exchange.usage)
+
+    # -- metrics -------------------------------------------------------------------
+
+    def _metrics(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
+        m = self._m
+        tier, model = self._tier(plan.tier), self._model(ex.model)
+        provider = self._provider(ex.provider)
+        m.requests.add(
+            1, {"tier": tier, "model": model, "provider": provider, "outcome": _outcome(ex)}
+        )
+        base = {"model": model, "provider": provider, "tier": tier}
+        usage = ex.usage
+        counts = (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens + usage.cache_write_1h_tokens),
+        )
+        for kind, n in counts:
+            if n:
+                m.tokens.add(n, {**base, "type": kind})
+        self._cost_metrics(ex, base, savings)
+        self._route_metrics(plan)
+        self._attempt_metrics(ex, tier)
+        self._gen_ai_metrics(ex, plan)
+        if m.compat:
+            self._compat_usage(ex, savings)
+
+    def _cost_metrics(self, ex: Exchange, base: dict[str, str], savings: Savings | None) -> None:
+        if savings is None:
+            return
+        if savings.cost.usd is not None:
+            self._m.cost.add(savings.cost.usd, base)
+        elif ex.usage.prompt_tokens or ex.usage.output_tokens:
+            self._m.unpriced.add(1, {"model": base["model"], "provider": base["provider"]})
+        if savings.baseline.usd is not None:
+            self._m.baseline.add(savings.baseline.usd, base)
+
+    def _route_metrics(self, plan: RoutePlan) -> None:
+        m = self._m
+        m.route_decision.add(
+            1,
+            {
+                "tier": self._tier(plan.tier),
+                "method": self._method(plan.method),
+                "profile": self._profile(plan.profile),
+            },
+        )
+        if plan.override:
+            m.route_override.add(1, {"kind": self._method(plan.override)})
+        for tag in plan.tags:
+            m.route_tag.add(1, {"tag": self._tag(tag)})
+        m.route_confidence.record(plan.confidence)
+
+    def _attempt_metrics(self, ex: Exchange, tier: str) -> None:
+        m = self._m
+        attempts = ex.attempts
+        tried = [a for a in attempts if a.reason not in _SKIPS or a.status is not None]
+        m.attempts.record(max(1, len(tried)) if attempts else 0)
+        for i, attempt in enumerate(attempts):
+            provider = self._provider(attempt.provider)
+            if attempt.reason == "cooldown":
+                m.cooldown.add(1, {"provider": provider})
+            elif attempt.reason and attempt.reason not in _SKIPS:
+                reason = self._reason(attempt.reason)
+                m.upstream_error.add(1, {"provider": provider, "error_type": reason})
+            nxt = attempts[i + 1] if i + 1 < len(attempts) else None
+            if attempt.reason and nxt is not None and nxt.model != attempt.model:
+                m.fallback.add(
+                    1,
+                    {
+                        "reason": self._reason(attempt.reason),
+                        "from_provider": provider,
+                        "to_provider": self._provider(nxt.provider),
+                    },
+                )
+        if ex.model is None and ex.error_type is not None and _outcome(ex) == "error":
+            m.exhausted.add(1, {"tier": tier})
+
+    def _gen_ai_metrics(self, ex: Exchange, plan: RoutePlan) -> None:
+        m = self._m
+        requested = ex.upstream_model or (plan.candidates[0].upstream if plan.candidates else None)
+        attrs: dict[str, str] = {
+            names.GEN_AI_OPERATION_NAME: names.OPERATION_CHAT,
+            names.GEN_AI_PROVIDER_NAME: self._provider(ex.provider),
+            names.GEN_AI_REQUEST_MODEL: self._model(requested),
+        }
+        if ex.upstream_model:
+            attrs[names.GEN_AI_RESPONSE_MODEL] = self._model(ex.upstream_model)
+        if ex.error_type is not None:
+            attrs[names.ERROR_TYPE] = self._reason(ex.error_type)
+        m.gen_ai_duration.record(ex.duration_s, attrs)
+        if ex.stream and ex.ttft_s is not None:
+            m.gen_ai_ttfc.record(ex.ttft_s, attrs)
+        usage = ex.usage
+        if ex.model is not None and (usage.prompt_tokens or usage.output_tokens):
+            attrs.pop(names.ERROR_TYPE, None)
+            m.gen_ai_tokens.record(usage.prompt_tokens, {**attrs, names.GEN_AI_TOKEN_TYPE: "input"})
+            m.gen_ai_tokens.record(
+                usage.output_tokens, {**attrs, names.GEN_AI_TOKEN_TYPE: "output"}
+            )
+
+    def _compat_usage(self, ex: Exchange, savings: Savings | None) -> None:
+        m = self._m
+        assert m.cc_tokens is not None and m.cc_cost is not None
+        base = {
+            "model": self._model(ex.upstream_model or ex.model),
+            names.A_QUERY_SOURCE: names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN,
+        }
+        usage = ex.usage
+        counts = (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens + usage.cache_write_1h_tokens),
+        )
+        for kind, n in counts:
+            if n:
+                m.cc_tokens.add(n, {**base, "type": names.CC_TOKEN_TYPES[kind]})
+        if savings is not None and savings.cost.usd is not None:
+            m.cc_cost.add(savings.cost.usd, base)
+
+    # -- signals -------------------------------------------------------------------
+
+    def count_signals(self, events: list[SignalEvent]) -> None:
+        """Metrics and tally for settled signal events."""
+        m, t = self._m, self.tally
+        for event in events:
+            if isinstance(event, LinesChanged):
+                lang, model = self._language(event.language), self._model(event.model)
+                for kind, n in (("added", event.added), ("removed", event.removed)):
+                    if n:
+                        m.lines.add(n, {"type": kind, "language": lang, "model": model})
+                        if m.cc_lines is not None:
+                            m.cc_lines.add(n, {"type": kind})
+                t.lines_added += event.added
+                t.lines_removed += event.removed
+            elif isinstance(event, EditDecision):
+                self._count_decision(event)
+            elif isinstance(event, Commit):
+                m.commits.add(1, {"model": self._model(event.model)})
+                if m.cc_commits is not None:
+                    m.cc_commits.add(1)
+                t.commits += 1
+            elif isinstance(event, PullRequest):
+                m.prs.add(1, {"model": self._model(event.model)})
+                if m.cc_prs is not None:
+                    m.cc_prs.add(1)
+                t.pull_requests += 1
+
+    def _count_decision(self, event: EditDecision) -> None:
+        m = self._m
+        lang = self._language(event.language)
+        attrs = {"tool_name": self._tool(event.tool_name), "decision": event.decision}
+        m.edit_decision.add(1, {**attrs, "language": lang})
+        if m.cc_edit_decision is not None:
+            tool = _CC_TOOLS.get(event.tool_name.lower(), "Edit")
+            source = "user_reject" if event.decision == "reject" else "unknown"
+            m.cc_edit_decision.add(
+                1,
+                {"tool_name": tool, "decision": event.decision, "source": source, "language": lang},
+            )
+        if event.decision == "accept":
+            self.tally.edits_accepted += 1
+        else:
+            self.tally.edits_rejected += 1
+
+    # -- tally and log record ----------------------------------------------------------
+
+    def _update_tally(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
+        t = self.tally
+        if ex.model is None:
+            t.failed += 1
+            return
+        t.requests[(plan.tier or names.NONE_VALUE, ex.model)] += 1
+        if savings is None:
+            return
+        if savings.cost.usd is None:
+            t.unpriced += 1
+        elif savings.baseline.usd is not None:
+            # Only requests priced on both sides enter the savings figure.
+            t.cost_usd += savings.cost.usd
+            t.baseline_usd += savings.baseline.usd
+        if savings.cost.estimated:
+            t.estimated += 1
+
+    def _emit(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
+        assert self._logger is not None
+        attrs = log_attributes(ex, plan, savings)
+        if self._log_prompts:
+            prompt = _PROMPT.get(None)
+            if prompt:
+                attrs[names.L_PROMPT] = prompt
+            if ex.tool_calls:
+                attrs[names.L_TOOL_CALLS] = [f"{c.name} {c.arguments}" for c in ex.tool_calls]
+        if self._m.compat:
+            attrs.update(compat_log(ex, savings))
+        failed = ex.error_type is not None and _outcome(ex) == names.OUTCOME_ERROR
+        self._logger.emit(
+            event_name=names.EVENT_API_REQUEST,
+            severity_number=SeverityNumber.ERROR if failed else SeverityNumber.INFO,
+            severity_text="ERROR" if failed else "INFO",
+            attributes=attrs,
+        )
+
+
+def _last_user_text(protocol: Protocol, body: Mapping[str, Any]) -> str | None:
+    from sidecar.protocols.conversation import Conversation
+
+    text = Conversation.from_body(protocol, body).last_user_text
+    return text[:8192] if text else None

@@ -1,0 +1,397 @@
+"""Build the OpenTelemetry providers one app owns, and shut them down.
+
+Ownership: ``build_telemetry`` creates a MeterProvider (a Prometheus reader on
+a CollectorRegistry the app owns, plus an OTLP periodic reader when metrics go
+out), a LoggerProvider when logs go out and a TracerProvider when traces go
+out. Nothing touches the global providers, so a process may build many apps.
+``Telemetry.shutdown`` flushes and stops every exporter thread; it blocks, so
+the app calls it in a worker thread.
+
+Never slow a request: records go into bounded queues (``telemetry.queue_size``)
+drained by exporter threads. A full queue or a failed export drops records and
+counts them in ``tierline.telemetry.dropped{signal}``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.metrics import Counter, Meter
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    LogRecordExportResult,
+)
+from opentelemetry.sdk.metrics import (
+    Counter as SdkCounter,
+)
+from opentelemetry.sdk.metrics import (
+    Histogram,
+    MeterProvider,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+    MetricReader,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from prometheus_client import CollectorRegistry
+
+from sidecar.telemetry import names
+from sidecar.telemetry.settings import ExportTarget, Signal, TelemetrySettings
+
+
+class _Gate:
+    """Bounds records in flight for one signal and counts the ones dropped."""
+
+    def __init__(self, capacity: int, signal: Signal) -> None:
+        self._capacity = capacity
+        self._signal = signal
+        self._pending = 0
+        self._lock = threading.Lock()
+        self.counter: Counter | None = None  # set once the meter exists
+        self.dropped = 0
+
+    def admit(self) -> bool:
+        with self._lock:
+            if self._pending < self._capacity:
+                self._pending += 1
+                return True
+        self.drop(1)
+        return False
+
+    def release(self, n: int) -> None:
+        with self._lock:
+            self._pending = max(0, self._pending - n)
+
+    def drop(self, n: int) -> None:
+        with self._lock:
+            self.dropped += n
+        if self.counter is not None and n:
+            self.counter.add(n, {names.A_SIGNAL: self._signal})
+
+
+class _GatedLogExporter(LogRecordExporter):
+    def __init__(self, inner: LogRecordExporter, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        self._gate.release(len(batch))
+        try:
+            result = self._inner.export(batch)
+        except Exception:  # noqa: BLE001 - a failed export is a drop, never a crash
+            result = LogRecordExportResult.FAILURE
+        if result != LogRecordExportResult.SUCCESS:
+            self._gate.drop(len(batch))
+        return result
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class _GatedLogProcessor(LogRecordProcessor):
+    def __init__(self, inner: LogRecordProcessor, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if self._gate.admit():
+            self._inner.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class _GatedSpanExporter(SpanExporter):
+    def __init__(self, inner: SpanExporter, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self._gate.release(len(spans))
+        try:
+            result = self._inner.export(spans)
+        except Exception:  # noqa: BLE001
+            result = SpanExportResult.FAILURE
+        if result != SpanExportResult.SUCCESS:
+            self._gate.drop(len(spans))
+        return result
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+
+class _GatedSpanProcessor(SpanProcessor):
+    def __init__(self, inner: SpanProcessor, gate: _Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self._inner.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._gate.admit():
+            self._inner.on_end(span)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class _CountingMetricExporter(MetricExporter):
+    """Counts the data points of a failed export as dropped metrics."""
+
+    def __init__(self, inner: MetricExporter, gate: _Gate, temporality: dict[type, Any]) -> None:
+        super().__init__(preferred_temporality=temporality)
+        self._inner, self._gate = inner, gate
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        try:
+            result = self._inner.export(metrics_data, timeout_millis=timeout_millis)
+        except Exception:  # noqa: BLE001
+            result = MetricExportResult.FAILURE
+        if result != MetricExportResult.SUCCESS:
+            self._gate.drop(_points(metrics_data))
+        return result
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self._inner.shutdown(timeout_millis=timeout_millis)
+
+
+def _points(data: MetricsData) -> int:
+    return sum(
+        len(metric.data.data_points)
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+    )
+
+
+def _temporality(settings: TelemetrySettings) -> dict[type, Any]:
+    delta, cumulative = AggregationTemporality.DELTA, AggregationTemporality.CUMULATIVE
+    if settings.temporality == "cumulative":
+        return {}
+    observable = delta if settings.temporality == "delta" else cumulative
+    preferences: dict[type, Any] = {
+        SdkCounter: delta,
+        Histogram: delta,
+        UpDownCounter: cumulative,
+        ObservableGauge: cumulative,
+        ObservableUpDownCounter: cumulative,
+        ObservableCounter: observable,
+    }
+    return preferences
+
+
+def _views() -> list[View]:
+    def buckets(name: str, bounds: Sequence[float]) -> View:
+        return View(
+            instrument_name=name,
+            aggregation=ExplicitBucketHistogramAggregation(boundaries=bounds),
+        )
+
+    return [
+        buckets(names.GEN_AI_TOKEN_USAGE, names.TOKEN_BUCKETS),
+        buckets(names.GEN_AI_OPERATION_DURATION, names.DURATION_BUCKETS),
+        buckets(names.GEN_AI_TIME_TO_FIRST_CHUNK, names.DURATION_BUCKETS),
+        buckets(names.ROUTE_CONFIDENCE, names.CONFIDENCE_BUCKETS),
+        buckets(names.UPSTREAM_ATTEMPTS, names.ATTEMPT_BUCKETS),
+    ]
+
+
+def _resource(settings: TelemetrySettings) -> Resource:
+    from opentelemetry.sdk.version import __version__ as sdk_version
+
+    attrs: dict[str, str] = {
+        "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.version": sdk_version,
+    }
+    attrs.update(settings.resource_attributes)
+    return Resource(attrs)
+
+
+def _exporter(signal: Signal, target: ExportTarget, timeout: float) -> Any:
+    """The OTLP exporter for one signal; grpc modules load only when asked for."""
+    headers = dict(target.headers)
+    if target.protocol == "grpc":
+        insecure = target.url.startswith("http://")
+        if signal == "logs":
+            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+            return OTLPLogExporter(target.url, insecure, headers=headers, timeout=timeout)
+        if signal == "metrics":
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+            return OTLPMetricExporter(target.url, insecure, headers=headers, timeout=timeout)
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(target.url, insecure, headers=headers, timeout=timeout)
+    if signal == "logs":
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import (
+            OTLPLogExporter as HttpLogExporter,
+        )
+
+        return HttpLogExporter(target.url, headers=headers, timeout=timeout)
+    if signal == "metrics":
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HttpMetricExporter,
+        )
+
+        return HttpMetricExporter(target.url, headers=headers, timeout=timeout)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HttpSpanExporter,
+    )
+
+    return HttpSpanExporter(target.url, headers=headers, timeout=timeout)
+
+
+@dataclass
+class Telemetry:
+    """The providers one app owns. ``logger`` is None when logs are not exported."""
+
+    settings: TelemetrySettings
+    meter_provider: MeterProvider
+    meter: Meter
+    registry: CollectorRegistry | None
+    logger_provider: LoggerProvider | None
+    tracer_provider: TracerProvider | None
+    tracer: trace.Tracer
+    gates: dict[str, _Gate]
+
+    @property
+    def logs_enabled(self) -> bool:
+        return self.logger_provider is not None
+
+    def logger(self) -> Any:
+        assert self.logger_provider is not None
+        return self.logger_provider.get_logger(names.SCOPE)
+
+    def dropped(self, signal: Signal) -> int:
+        """Records dropped so far for a signal (the counter's running total)."""
+        return self.gates[signal].dropped
+
+    def flush(self, timeout_s: float = 5.0) -> None:
+        """Blocking: push everything queued now. Call from a worker thread."""
+        ms = int(timeout_s * 1000)
+        if self.tracer_provider is not None:
+            self.tracer_provider.force_flush(ms)
+        if self.logger_provider is not None:
+            self.logger_provider.force_flush(ms)
+        self.meter_provider.force_flush(ms)
+
+    def shutdown(self) -> None:
+        """Blocking: flush and stop every exporter thread. Idempotent."""
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        if self.logger_provider is not None:
+            self.logger_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+def build_telemetry(settings: TelemetrySettings, serve_metrics: bool) -> Telemetry:
+    """Providers for one app; exporter threads only for signals with an endpoint."""
+    resource = _resource(settings)
+    gates = {s: _Gate(settings.queue_size, s) for s in ("logs", "metrics", "traces")}
+    readers: list[MetricReader] = []
+    registry: CollectorRegistry | None = None
+    if serve_metrics:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        registry = CollectorRegistry(auto_describe=True)
+        readers.append(PrometheusMetricReader(registry=registry))
+    if settings.metrics is not None:
+        temporality = _temporality(settings)
+        inner = _exporter("metrics", settings.metrics, settings.timeout_s)
+        exporter = _CountingMetricExporter(inner, gates["metrics"], temporality)
+        readers.append(
+            PeriodicExportingMetricReader(
+                exporter,
+                export_interval_millis=settings.export_interval_ms,
+                export_timeout_millis=settings.timeout_s * 1000,
+            )
+        )
+    meter_provider = MeterProvider(
+        metric_readers=readers, resource=resource, shutdown_on_exit=False, views=_views()
+    )
+    meter = meter_provider.get_meter(names.SCOPE)
+    dropped = meter.create_counter(
+        names.TELEMETRY_DROPPED, unit="{record}", description="Telemetry records dropped"
+    )
+    for gate in gates.values():
+        gate.counter = dropped
+    logger_provider = _logger_provider(settings, resource, meter_provider, gates["logs"])
+    tracer_provider = _tracer_provider(settings, resource, meter_provider, gates["traces"])
+    tracer: trace.Tracer = (
+        tracer_provider.get_tracer(names.SCOPE) if tracer_provider else trace.NoOpTracer()
+    )
+    return Telemetry(
+        settings,
+        meter_provider,
+        meter,
+        registry,
+        logger_provider,
+        tracer_provider,
+        tracer,
+        dict(gates),
+    )
+
+
+def _logger_provider(
+    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: _Gate
+) -> LoggerProvider | None:
+    if settings.logs is None:
+        return None
+    exporter = _GatedLogExporter(_exporter("logs", settings.logs, settings.timeout_s), gate)
+    batch = BatchLogRecordProcessor(
+        exporter,
+        schedule_delay_millis=1000,
+        max_queue_size=settings.queue_size + 1,
+        max_export_batch_size=min(512, settings.queue_size),
+        meter_provider=mp,
+    )
+    provider = LoggerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
+    provider.add_log_record_processor(_GatedLogProcessor(batch, gate))
+    return provider
+
+
+def _tracer_provider(
+    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: _Gate
+) -> TracerProvider | None:
+    if settings.traces is None:
+        return None
+    exporter = _GatedSpanExporter(_exporter("traces", settings.traces, settings.timeout_s), gate)
+    batch = BatchSpanProcessor(
+        exporter,
+        schedule_delay_millis=1000,
+        max_queue_size=settings.queue_size + 1,
+        max_export_batch_size=min(512, settings.queue_size),
+    )
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
+    provider.add_span_processor(_GatedSpanProcessor(batch, gate))
+    return provider
