@@ -1,0 +1,184 @@
+"""The one composition root: ``build_app(config)`` wires every part; ``serve`` runs it.
+
+Seams (see ``sidecar.ingress.keys`` for every key):
+
+- router: ``app[ROUTER]`` (``route`` / ``observe``); the static router until the
+  routing engine replaces the one line marked ``router``;
+- observers: ``app[OBSERVERS]`` list, access log first; telemetry appends its
+  recorder below the line marked ``observers`` (before the app starts);
+- tracing: ``app[TRACER]``; dispatch opens one CLIENT span per attempt with it;
+  the SERVER-span middleware goes in front of ``middlewares`` below;
+- metrics: ``app[METRICS_REGISTRY]`` (optional) is what ``/metrics`` serves;
+- translation: ``app[TRANSLATORS]`` maps (client protocol, provider kind) to a
+  ``TranslatorPair``; a missing pair makes dispatch skip the candidate
+  ("protocol_mismatch").
+
+Resources: exactly one ``aiohttp.ClientSession`` (``trust_env=True`` so
+``HTTPS_PROXY``/``NO_PROXY`` apply; CA bundle from ``server.ca_bundle`` or
+``SSL_CERT_FILE``) is created and closed by the cleanup context, which also
+builds the ``Dispatcher`` and flips readiness. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import ssl
+from collections.abc import AsyncIterator
+
+from aiohttp import ClientSession, TCPConnector, web
+from opentelemetry import trace
+
+from sidecar.access_log import AccessLog, Observer
+from sidecar.config import Config
+from sidecar.ingress.info import add_health_routes, add_routes
+from sidecar.ingress.keys import (
+    CONFIG,
+    HEALTH,
+    MAIN_APP,
+    METRICS_REGISTRY,
+    OBSERVERS,
+    ROUTER,
+    RUNTIME,
+    TRACER,
+    TRANSLATORS,
+    Router,
+    Runtime,
+)
+from sidecar.ingress.middleware import make_middleware
+from sidecar.routing.static import StaticRouter
+from sidecar.upstream.dispatch import Dispatcher
+from sidecar.upstream.health import Health
+from sidecar.upstream.translators import default_translators
+
+__all__ = [
+    "CONFIG",
+    "HEALTH",
+    "MAIN_APP",
+    "METRICS_REGISTRY",
+    "OBSERVERS",
+    "ROUTER",
+    "RUNTIME",
+    "TRACER",
+    "TRANSLATORS",
+    "Router",
+    "Runtime",
+    "build_admin_app",
+    "build_app",
+    "run_server",
+    "serve",
+]
+
+_log = logging.getLogger("tierline.server")
+
+
+def build_app(config: Config) -> web.Application:
+    """The proxy application for ``config`` (not started; no I/O happens here)."""
+    server = config.server
+    app = web.Application(
+        middlewares=[make_middleware(server.max_body_bytes)],
+        client_max_size=server.max_body_bytes,
+    )
+    app[CONFIG] = config
+    router: Router = StaticRouter(config)  # router
+    app[ROUTER] = router
+    observers: list[Observer] = [AccessLog()]  # observers
+    app[OBSERVERS] = observers
+    app[TRACER] = trace.get_tracer("tierline")
+    app[HEALTH] = Health(
+        cooldown_seconds=server.cooldown_seconds,
+        key_cooldown_seconds=server.key_cooldown_seconds,
+    )
+    app[TRANSLATORS] = default_translators()
+    app[RUNTIME] = Runtime()
+    app.cleanup_ctx.append(_upstream_session)
+    add_routes(app)
+    return app
+
+
+def build_admin_app(main: web.Application) -> web.Application:
+    """The admin listener's app: /healthz, /readyz, /metrics about ``main``."""
+    admin = web.Application(middlewares=[make_middleware(64 * 1024)])
+    admin[MAIN_APP] = main
+    add_health_routes(admin)
+    return admin
+
+
+def ssl_context(config: Config) -> ssl.SSLContext | None:
+    """Outbound TLS context: ``server.ca_bundle``, else ``SSL_CERT_FILE``, else None (system)."""
+    cafile = config.server.ca_bundle or os.environ.get("SSL_CERT_FILE")
+    if not cafile:
+        return None
+    return ssl.create_default_context(cafile=cafile)
+
+
+async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
+    """Own the one ClientSession for the app's lifetime; build the dispatcher on it."""
+    config = app[CONFIG]
+    connector = TCPConnector(limit=0, ssl=ssl_context(config) or True, ttl_dns_cache=300)
+    session = ClientSession(connector=connector, trust_env=True)
+    runtime = app[RUNTIME]
+    runtime.session = session
+    runtime.dispatcher = Dispatcher(config, session, app[HEALTH], app[TRACER], app[TRANSLATORS])
+    runtime.ready = True
+    try:
+        yield
+    finally:
+        runtime.ready = False
+        runtime.dispatcher = None
+        runtime.session = None
+        await session.close()
+
+
+def make_runner(app: web.Application) -> web.AppRunner:
+    """A runner that cancels a handler when its client disconnects (so is the upstream call)."""
+    return web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=30.0)
+
+
+async def run_server(config: Config, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (default: SIGINT/SIGTERM), then shut down gracefully.
+
+    Readiness turns false first, in-flight requests get up to 30 s, then the
+    admin listener closes last so probes see the drain.
+    """
+    server = config.server
+    app = build_app(config)
+    runner = make_runner(app)
+    await runner.setup()
+    admin_runner: web.AppRunner | None = None
+    try:
+        await web.TCPSite(runner, server.host, server.port).start()
+        _log.info({"event": "listening", "url": f"http://{server.host}:{server.port}"})
+        if server.admin_port is not None:
+            admin_runner = web.AppRunner(build_admin_app(app), access_log=None)
+            await admin_runner.setup()
+            admin_host = server.admin_host or server.host
+            await web.TCPSite(admin_runner, admin_host, server.admin_port).start()
+            _log.info(
+                {"event": "admin_listening", "url": f"http://{admin_host}:{server.admin_port}"}
+            )
+        stop = stop or _signal_event()
+        await stop.wait()
+    finally:
+        app[RUNTIME].ready = False
+        await runner.cleanup()
+        if admin_runner is not None:
+            await admin_runner.cleanup()
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, event.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread / platform
+            pass
+    return event
+
+
+def serve(config: Config) -> None:
+    """``tierline serve``: run until SIGINT/SIGTERM."""
+    asyncio.run(run_server(config))

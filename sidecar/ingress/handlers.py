@@ -1,0 +1,117 @@
+"""Generation endpoints: decode, validate, route, dispatch, record. Thin on purpose.
+
+``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic,
+``?beta=true`` too) share one flow. Observers hear ``on_request`` before
+dispatch and ``on_exchange`` exactly once afterwards, whatever happened
+(success, error, client gone); the router's ``observe`` likewise. Observer
+errors are logged and swallowed: they never break a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from sidecar.errors import InternalError, InvalidRequest, TierlineError
+from sidecar.exchange import Protocol
+from sidecar.ingress.keys import OBSERVERS, ROUTER, RUNTIME
+from sidecar.routing.plan import RoutePlan
+from sidecar.upstream.call import Call
+from sidecar.upstream.dispatch import REQUEST_ID
+
+_log = logging.getLogger("tierline.ingress")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or InvalidRequest saying what is wrong."""
+    raw = await request.read()
+    if not raw:
+        raise InvalidRequest("the request body is empty; send a JSON object")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return body
+
+
+def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = False) -> None:
+    """Check the fields tierline relies on; the provider checks the rest."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("`model`: required, a non-empty string", param="model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("`messages`: required, a non-empty array", param="messages")
+    if not all(isinstance(m, dict) for m in messages):
+        raise InvalidRequest("`messages`: every item must be an object", param="messages")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise InvalidRequest("`stream`: must be true or false", param="stream")
+    if protocol == "anthropic" and not count_only:
+        tokens = body.get("max_tokens")
+        if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
+            raise InvalidRequest("`max_tokens`: required, a positive integer", param="max_tokens")
+
+
+def notify_request(
+    request: web.Request, protocol: Protocol, body: Mapping[str, Any], plan: RoutePlan
+) -> None:
+    for observer in request.app[OBSERVERS]:
+        try:
+            observer.on_request(protocol, body, request.headers, plan)
+        except Exception:
+            _log.exception("observer on_request failed", extra={"observer": repr(observer)})
+
+
+def finish(request: web.Request, call: Call, plan: RoutePlan | None) -> None:
+    """Freeze the call and hand it to the router and every observer, exactly once."""
+    exchange = call.exchange(plan)
+    if plan is not None:
+        try:
+            request.app[ROUTER].observe(plan, exchange)
+        except Exception:
+            _log.exception("router observe failed")
+    for observer in request.app[OBSERVERS]:
+        try:
+            observer.on_exchange(exchange, plan)
+        except Exception:
+            _log.exception("observer on_exchange failed", extra={"observer": repr(observer)})
+
+
+async def generate(request: web.Request, protocol: Protocol) -> web.StreamResponse:
+    body = await read_json(request)
+    call = Call(request[REQUEST_ID], protocol, body.get("stream") is True, str(body.get("model")))
+    plan: RoutePlan | None = None
+    try:
+        validate(protocol, body)
+        plan = request.app[ROUTER].route(protocol, body, request.headers)
+        notify_request(request, protocol, body, plan)
+        dispatcher = request.app[RUNTIME].dispatcher
+        if dispatcher is None:
+            raise InternalError("tierline is not started (no upstream session)")
+        return await dispatcher.run(request, call, plan, plan.body if plan.body else body)
+    except TierlineError as err:
+        call.fail(err.status, err.type)
+        raise
+    except asyncio.CancelledError:
+        call.fail(499, "client_disconnected")
+        raise
+    except Exception:
+        call.fail(500, "api_error")
+        raise
+    finally:
+        finish(request, call, plan)
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    return await generate(request, "openai")
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    return await generate(request, "anthropic")

@@ -1,0 +1,79 @@
+"""Incremental Server-Sent Events decoder: bytes in, whole events out, no I/O.
+
+``SSEDecoder.feed`` accepts arbitrary chunks (an event may be split anywhere,
+CRLF or LF line endings) and returns the events completed by that chunk, in
+order. Each ``SSEEvent`` keeps its ``raw`` bytes (normalised to LF, ending in a
+blank line) so a relay can forward an event unchanged without re-encoding it.
+``flush`` returns a final event that was not terminated by a blank line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_SEP = b"\n\n"
+
+
+@dataclass(slots=True)
+class SSEEvent:
+    event: str | None  # the ``event:`` field, None when absent
+    data: bytes  # ``data:`` lines joined by LF
+    raw: bytes  # the whole event block including the terminating blank line
+
+
+def parse_block(block: bytes) -> SSEEvent | None:
+    """One event from a block of lines (without the blank line); None for comment-only blocks."""
+    event: str | None = None
+    data: list[bytes] = []
+    for line in block.split(b"\n"):
+        if line.startswith(b"data:"):
+            data.append(line[6:] if line[5:6] == b" " else line[5:])
+        elif line.startswith(b"event:"):
+            event = line[6:].strip().decode("utf-8", "replace")
+    if event is None and not data:
+        return None
+    return SSEEvent(event, b"\n".join(data), block + _SEP)
+
+
+def encode_event(data: bytes, event: str | None = None) -> bytes:
+    """The wire bytes of one event (``data`` must not contain a blank line)."""
+    if event is None:
+        return b"data: " + data + _SEP
+    return b"event: " + event.encode() + b"\ndata: " + data + _SEP
+
+
+class SSEDecoder:
+    """Stateful splitter; one per stream. Not thread-safe, never blocks."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            held = b""
+            if buf.endswith(b"\r"):  # may be the first half of CRLF
+                buf, held = buf[:-1], b"\r"
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
+        events: list[SSEEvent] = []
+        start = 0
+        while True:
+            end = buf.find(_SEP, start)
+            if end < 0:
+                break
+            event = parse_block(buf[start:end])
+            if event is not None:
+                events.append(event)
+            start = end + 2
+        self._buf = buf[start:] if start < len(buf) else b""
+        return events
+
+    def flush(self) -> list[SSEEvent]:
+        """Events left when the stream ended without a final blank line."""
+        rest, self._buf = self._buf.rstrip(b"\r\n"), b""
+        if not rest:
+            return []
+        event = parse_block(rest)
+        return [event] if event is not None else []

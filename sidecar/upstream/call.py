@@ -1,0 +1,68 @@
+"""The per-request record dispatch fills while it works, frozen into an ``Exchange``.
+
+One ``Call`` per client request, owned by the ingress handler: dispatch appends
+attempts and sets the outcome; the handler freezes it (``exchange``) exactly
+once when the response has completed, failed or the client went away.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sidecar.config import ModelConfig
+from sidecar.exchange import Attempt, Exchange, Protocol, ToolCall, Usage
+from sidecar.routing.plan import RoutePlan
+
+
+@dataclass
+class Call:
+    request_id: str
+    protocol: Protocol
+    stream: bool
+    requested_model: str
+    started_at: float = field(default_factory=time.time)
+    t0: float = field(default_factory=time.perf_counter)
+    attempts: list[Attempt] = field(default_factory=list)
+    model: ModelConfig | None = None
+    provider: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+    ttft_s: float | None = None
+    status: int = 200
+    error_type: str | None = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def fail(self, status: int, error_type: str) -> None:
+        """Record the outcome as an error (the first error wins over later ones)."""
+        if self.error_type is None:
+            self.status = status
+            self.error_type = error_type
+
+    def exchange(self, plan: RoutePlan | None) -> Exchange:
+        """Freeze; session fields come from the plan when the router provides them."""
+        model = self.model
+        return Exchange(
+            request_id=self.request_id,
+            session_id=str(getattr(plan, "session_id", "") or ""),
+            client_protocol=self.protocol,
+            stream=self.stream,
+            requested_model=self.requested_model,
+            model=model.name if model else None,
+            provider=self.provider,
+            upstream_model=model.upstream if model else None,
+            attempts=tuple(self.attempts),
+            usage=self.usage,
+            tool_calls=self.tool_calls,
+            finish_reason=self.finish_reason,
+            error_type=self.error_type,
+            status=self.status,
+            started_at=self.started_at,
+            duration_s=self.elapsed(),
+            ttft_s=self.ttft_s,
+            harness=str(getattr(plan, "harness", "unknown") or "unknown"),
+            subagent=bool(getattr(plan, "subagent", False)),
+        )

@@ -1,0 +1,380 @@
+"""Dispatch: a flat loop over the plan's candidates, bounded by ``server.deadline``.
+
+For each candidate: skip it when its protocol has no translator, it is cooling
+down, or its window is not larger than one that already overflowed; otherwise
+try it (keys in turn, brief retries with backoff) and classify each failure
+(``providers.classify_*``). The client response is committed only when the
+first upstream event with content arrived; after that nothing is retried and a
+failure becomes the protocol's error event. The plan is never changed.
+
+Ownership: every upstream response is released (or closed, when not read to
+the end) in ``finally``; a cancelled handler (client gone) closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, web
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from sidecar.config import Config, ModelConfig, ProviderConfig
+from sidecar.errors import (
+    InvalidRequest,
+    RateLimited,
+    TierlineError,
+    UpstreamFailed,
+    stream_error_event,
+)
+from sidecar.exchange import Attempt
+from sidecar.protocols.tap import Tap, make_tap
+from sidecar.routing.plan import RoutePlan
+from sidecar.upstream import relay
+from sidecar.upstream.call import Call
+from sidecar.upstream.health import Health
+from sidecar.upstream.providers import (
+    Failure,
+    classify_exception,
+    classify_status,
+    endpoint_url,
+    upstream_headers,
+)
+from sidecar.upstream.translators import AttemptInfo, TranslatorPair
+
+REQUEST_ID = web.RequestKey("tierline.request_id", str)  # set by the ingress middleware
+_SKIPS = {
+    "protocol_mismatch": "no translator from the client's protocol to this provider",
+    "cooldown": "cooling down after repeated failures",
+    "context_length": "context window not larger than one that overflowed",
+    "config": "provider is not configured",
+}
+
+
+@dataclass
+class _Target:
+    """One candidate within one request (what every attempt of it shares)."""
+
+    request: web.Request
+    call: Call
+    plan: RoutePlan
+    model: ModelConfig
+    provider: ProviderConfig
+    pair: TranslatorPair
+    info: AttemptInfo
+    url: str
+    body: bytes
+    client_usage: bool
+
+
+class Dispatcher:
+    """Owns nothing but references; one per app, built at startup."""
+
+    def __init__(
+        self,
+        config: Config,
+        session: ClientSession,
+        health: Health,
+        tracer: Tracer,
+        translators: Mapping[tuple[str, str], TranslatorPair],
+    ) -> None:
+        self._server = config.server
+        self._providers = config.providers
+        self._session = session
+        self._health = health
+        self._tracer = tracer
+        self._translators = translators
+        self._timeout = ClientTimeout(total=None, sock_connect=config.server.connect_timeout)
+
+    async def run(
+        self, request: web.Request, call: Call, plan: RoutePlan, body: Mapping[str, Any]
+    ) -> web.StreamResponse:
+        """The client's response; raises a ``TierlineError`` when every candidate failed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._server.deadline
+        min_window = 0
+        created = int(time.time())
+        for model in plan.candidates:
+            provider = self._providers.get(model.provider)
+            pair = self._translators.get((call.protocol, provider.kind)) if provider else None
+            skip = self._skip(model, provider, pair, min_window)
+            if skip or provider is None or pair is None:
+                call.attempts.append(Attempt(model.name, model.provider, None, skip, _SKIPS[skip]))
+                continue
+            info = AttemptInfo(model, provider.name, call.stream, call.request_id, created)
+            data, client_usage = pair.request(body, info)
+            endpoint = "messages" if provider.kind == "anthropic" else "chat"
+            target = _Target(
+                request, call, plan, model, provider, pair, info,
+                endpoint_url(provider, endpoint), data, client_usage,
+            )  # fmt: skip
+            outcome = await self._candidate(target, deadline)
+            if isinstance(outcome, web.StreamResponse):
+                return outcome
+            if outcome == "context_length":
+                min_window = max(min_window, model.context_window)
+            elif outcome == "deadline":
+                break
+        raise exhausted(call)
+
+    def _skip(
+        self,
+        model: ModelConfig,
+        provider: ProviderConfig | None,
+        pair: TranslatorPair | None,
+        min_window: int,
+    ) -> str:
+        if provider is None:
+            return "config"
+        if pair is None:
+            return "protocol_mismatch"
+        if min_window and model.context_window <= min_window:
+            return "context_length"
+        if self._health.cooling(model.name):
+            return "cooldown"
+        return ""
+
+    async def _candidate(self, t: _Target, deadline: float) -> web.StreamResponse | str:
+        """Try one candidate: keys in turn, brief retries; a response or why to move on."""
+        loop = asyncio.get_running_loop()
+        keys = self._health.keys(t.provider)
+        if not keys:
+            message = "every key is cooling down"
+            t.call.attempts.append(
+                Attempt(t.model.name, t.provider.name, None, "cooldown", message)
+            )
+            return "next"
+        position = retries = 0
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                t.call.attempts.append(Attempt(t.model.name, t.provider.name, None, "deadline"))
+                return "deadline"
+            index, key = keys[position]
+            result: web.StreamResponse | Failure = await self._attempt(t, key, remaining)
+            if not isinstance(result, Failure):
+                self._health.success(t.model.name)
+                return result
+            reason = result.reason
+            if reason in ("rate_limited", "auth"):
+                self._health.cool_key(t.provider.name, index, result.retry_after)
+            if reason == "rate_limited" and position + 1 < len(keys):
+                position += 1
+                continue
+            if reason == "bad_request":
+                return self._passthrough(t, result)
+            if reason in ("auth", "context_length", "not_found"):
+                return reason
+            delay = self._backoff(retries, result.retry_after)
+            if retries < self._server.retries_per_candidate and delay is not None:
+                if loop.time() + delay < deadline:
+                    retries += 1
+                    await asyncio.sleep(delay)
+                    continue
+            if reason != "rate_limited":
+                self._health.failure(t.model.name)
+            return "next"
+
+    def _backoff(self, retries: int, retry_after: float | None) -> float | None:
+        """Seconds before the next try; None when the provider asks for longer than the cap."""
+        cap = self._server.backoff_max
+        if retry_after is not None:
+            return retry_after if retry_after <= cap else None
+        jitter: float = 0.5 + random.random() / 2
+        return min(self._server.backoff_base * float(2**retries) * jitter, cap)
+
+    async def _attempt(self, t: _Target, key: str | None, remaining: float) -> Any:
+        """One HTTP try: the client's response, or a ``Failure`` (recorded in attempts)."""
+        started = time.perf_counter()
+        span = self._tracer.start_span(
+            "chat " + t.model.name,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": t.provider.name,
+                "gen_ai.request.model": t.model.upstream,
+            },
+        )
+        resp: ClientResponse | None = None
+        clean = False
+        try:
+            headers = _headers_for(t, key)
+            try:
+                async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
+                    resp = await self._session.post(
+                        t.url, data=t.body, headers=headers, timeout=self._timeout
+                    )
+                    if resp.status != 200:
+                        raw = await resp.read()
+                        clean = True
+                        secrets = t.provider.api_keys
+                        return self._failed(t, span, started, classify_status(
+                            resp.status, raw, resp.headers, secrets))  # fmt: skip
+                    if not t.call.stream:
+                        raw = await resp.read()
+                        clean = True
+                        return self._complete(t, span, started, raw)
+                    tap = make_tap(t.provider.kind)
+                    encoder = t.pair.stream(t.info, t.client_usage)
+                    primed = await relay.prime(resp, tap, encoder, t.provider.api_keys)
+            except (ClientError, TimeoutError) as exc:
+                phase = "connect" if resp is None else "first_byte"
+                return self._failed(t, span, started, classify_exception(exc, phase))
+            if isinstance(primed, Failure):
+                return self._failed(t, span, started, primed)
+            response, clean = await self._relay(t, span, started, resp, primed)
+            return response
+        finally:
+            if resp is not None:
+                if clean:
+                    resp.release()
+                else:
+                    resp.close()
+            span.end()
+
+    def _failed(self, t: _Target, span: Any, started: float, failure: Failure) -> Failure:
+        t.call.attempts.append(
+            Attempt(
+                t.model.name, t.provider.name, failure.status, failure.reason, failure.message,
+                time.perf_counter() - started, failure.retry_after,
+            )
+        )  # fmt: skip
+        span.set_attribute("error.type", failure.reason)
+        span.set_status(Status(StatusCode.ERROR, failure.reason))
+        return failure
+
+    def _succeeded(self, t: _Target, span: Any, started: float, tap: Tap) -> None:
+        call = t.call
+        call.attempts.append(
+            Attempt(t.model.name, t.provider.name, 200, "", "", time.perf_counter() - started)
+        )
+        call.model = t.model
+        call.provider = t.provider.name
+        if tap.model:
+            span.set_attribute("gen_ai.response.model", tap.model)
+
+    def _complete(self, t: _Target, span: Any, started: float, raw: bytes) -> Any:
+        """A whole JSON answer: tap it, rewrite it once, answer the client."""
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict):
+            failure = Failure("server_error", True, "the provider answered with invalid JSON", 200)
+            return self._failed(t, span, started, failure)
+        tap = make_tap(t.provider.kind)
+        tap.json_body(obj)
+        body = t.pair.response(raw, obj, t.info)
+        self._succeeded(t, span, started, tap)
+        _take(t.call, tap)
+        headers = response_headers(t.request, t.call, t.plan)
+        headers["Content-Type"] = "application/json"
+        return web.Response(body=body, headers=headers)
+
+    async def _relay(
+        self, t: _Target, span: Any, started: float, resp: ClientResponse, primed: relay.Primed
+    ) -> tuple[web.StreamResponse, bool]:
+        """Commit the client response and pump; returns it and whether upstream was drained."""
+        call = t.call
+        self._succeeded(t, span, started, primed.tap)
+        call.ttft_s = call.elapsed()
+        headers = response_headers(t.request, call, t.plan)
+        headers["Content-Type"] = "text/event-stream; charset=utf-8"
+        headers["Cache-Control"] = "no-cache"
+        response = web.StreamResponse(headers=headers)
+        ending: relay.Ending = "client"
+        try:
+            await response.prepare(t.request)
+            await response.write(b"".join(primed.pending))
+            ending = await relay.pump(resp, response, primed, self._server.stall_timeout)
+        except ConnectionError:
+            ending = "client"
+        finally:
+            _take(call, primed.tap)
+        if ending == "client":
+            call.fail(499, "client_disconnected")
+            return response, False
+        if ending != "ok":
+            what = "went silent" if ending == "stall" else "failed"
+            err = UpstreamFailed(f"the provider {t.provider.name} {what} mid-stream")
+            call.fail(502, "stream_" + ending)
+            span.set_status(Status(StatusCode.ERROR, "stream_" + ending))
+            await _write_quietly(response, stream_error_event(call.protocol, err))
+        elif primed.tap.error is not None:
+            call.fail(502, "stream_error")
+        await _write_eof_quietly(response)
+        return response, ending == "ok"
+
+    def _passthrough(self, t: _Target, failure: Failure) -> web.StreamResponse:
+        """A plain 400 goes back as the provider said it (in the client's shape)."""
+        status, body = t.pair.error(failure.status or 400, failure.body)
+        t.call.fail(status, "invalid_request_error")
+        headers = response_headers(t.request, t.call, t.plan)
+        headers["Content-Type"] = "application/json"
+        headers["x-should-retry"] = "false"
+        return web.Response(status=status, body=body, headers=headers)
+
+
+def _headers_for(t: _Target, key: str | None) -> dict[str, str]:
+    return upstream_headers(t.provider, key, t.request.headers)
+
+
+def _take(call: Call, tap: Tap) -> None:
+    call.usage = tap.usage
+    call.tool_calls = tap.tool_calls
+    call.finish_reason = tap.finish_reason
+
+
+async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionError:
+        pass
+
+
+async def _write_eof_quietly(response: web.StreamResponse) -> None:
+    try:
+        await response.write_eof()
+    except ConnectionError:
+        pass
+
+
+def response_headers(request: web.Request, call: Call, plan: RoutePlan) -> dict[str, str]:
+    """``x-tierline-*`` headers naming what answered (or was tried) for this request."""
+    headers = {
+        "x-tierline-attempts": str(len(call.attempts)),
+        "x-tierline-route": plan.route_header,
+    }
+    if call.model is not None:
+        headers["x-tierline-model"] = call.model.name
+        headers["x-tierline-provider"] = call.provider or ""
+    if plan.tier:
+        headers["x-tierline-tier"] = plan.tier
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        headers["x-request-id"] = request_id
+    return headers
+
+
+def exhausted(call: Call) -> TierlineError:
+    """One error listing every attempt (provider, status, reason; no secrets)."""
+    lines = []
+    for a in call.attempts:
+        status = str(a.status) if a.status is not None else "-"
+        detail = f": {a.message}" if a.message else ""
+        lines.append(f"{a.model} via {a.provider} -> {status} {a.reason}{detail}")
+    reasons = {a.reason for a in call.attempts}
+    cls: type[TierlineError] = UpstreamFailed
+    if reasons and reasons <= {"rate_limited", "cooldown"} and "rate_limited" in reasons:
+        cls = RateLimited
+    elif reasons == {"context_length"}:
+        cls = InvalidRequest
+    summary = "no candidate model could answer" if call.attempts else "no candidate models"
+    message = f"{summary} ({len(call.attempts)} attempts): " + "; ".join(lines)
+    headers = {"x-should-retry": "false", "x-tierline-attempts": str(len(call.attempts))}
+    return cls(message, code="upstream_exhausted", headers=headers)

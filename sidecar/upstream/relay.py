@@ -1,0 +1,133 @@
+"""Stream relay: hold the client until content arrives, then pump bytes through.
+
+``prime`` reads provider SSE until the first event with content (the tap says
+so), keeping the client bytes produced so far; a failure before that point is
+still retryable. ``pump`` then forwards each upstream chunk's events as they
+arrive, guarded by a stall watchdog, and reports how the stream ended. Neither
+function owns the upstream response: the caller releases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import ClientError, ClientResponse, web
+
+from sidecar.protocols.sse import SSEDecoder, SSEEvent
+from sidecar.protocols.tap import Tap
+from sidecar.upstream.providers import Failure, classify_event_error
+from sidecar.upstream.translators import StreamEncoder
+
+Ending = Literal["ok", "upstream", "stall", "client"]
+
+
+@dataclass
+class Primed:
+    decoder: SSEDecoder
+    tap: Tap
+    encoder: StreamEncoder
+    pending: list[bytes]  # client bytes produced before and including the first content
+
+
+async def prime(
+    resp: ClientResponse, tap: Tap, encoder: StreamEncoder, secrets: tuple[str, ...]
+) -> Primed | Failure:
+    """Read until an event with content; a Failure when the stream errs or ends first.
+
+    Transport errors and timeouts propagate to the caller (it classifies them).
+    """
+    decoder = SSEDecoder()
+    pending: list[bytes] = []
+    content = resp.content
+    while True:
+        chunk = await content.readany()
+        events = decoder.feed(chunk) if chunk else decoder.flush()
+        got = False
+        for event in events:
+            got = tap.feed(event) or got
+            if tap.error is not None:
+                return classify_event_error(tap.error, secrets)
+            out = encoder.event(event, tap)
+            if out:
+                pending.append(out)
+        if got:
+            return Primed(decoder, tap, encoder, pending)
+        if not chunk:
+            return Failure("stream_error", True, "the stream ended before any content")
+
+
+class _Watchdog:
+    """Expire ``timeout`` when no chunk arrived for ``stall`` seconds.
+
+    Each chunk costs one float store (``last``); the timer re-arms itself only
+    when it fires, so a busy stream schedules about one timer per ``stall``.
+    """
+
+    def __init__(self, stall: float, timeout: asyncio.Timeout) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stall = stall
+        self._timeout = timeout
+        self.last = self._loop.time()
+        self._handle = self._loop.call_later(stall, self._check)
+
+    def _check(self) -> None:
+        idle = self._loop.time() - self.last
+        if idle >= self._stall:
+            self._timeout.reschedule(self._loop.time())
+        else:
+            self._handle = self._loop.call_later(self._stall - idle, self._check)
+
+    def kick(self) -> None:
+        self.last = self._loop.time()
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+def _encode(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
+    parts = []
+    for event in events:
+        tap.feed(event)
+        out = encoder.event(event, tap)
+        if out:
+            parts.append(out)
+    return b"".join(parts)
+
+
+async def pump(
+    resp: ClientResponse, response: web.StreamResponse, primed: Primed, stall: float
+) -> Ending:
+    """Forward the rest of the stream; never raises for upstream or client failures."""
+    decoder, tap, encoder = primed.decoder, primed.tap, primed.encoder
+    content = resp.content
+    try:
+        async with asyncio.timeout(None) as timeout:
+            dog = _Watchdog(stall, timeout)
+            try:
+                while True:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    dog.kick()
+                    out = _encode(decoder.feed(chunk), tap, encoder)
+                    if out:
+                        try:
+                            await response.write(out)
+                        except ConnectionError:
+                            return "client"
+            finally:
+                dog.stop()
+    except TimeoutError:
+        return "stall"
+    except ClientError:
+        return "upstream"
+    tail = _encode(decoder.flush(), tap, encoder)
+    tail += encoder.finish(tap)
+    if tail:
+        try:
+            await response.write(tail)
+        except ConnectionError:
+            return "client"
+    return "ok"

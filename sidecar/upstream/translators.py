@@ -1,0 +1,153 @@
+"""The translator seam: how a request in one protocol is sent to a provider of a kind.
+
+Dispatch looks up a ``TranslatorPair`` by (client protocol, provider kind). A
+pair is three functions, all pure and idempotent (a retry re-runs them):
+
+- ``request(body, info) -> (bytes, client_wants_usage)``: the upstream body for
+  ``info.model`` (``client_wants_usage`` tells the stream encoder whether a
+  usage-only chunk the client did not ask for must be dropped);
+- ``response(raw, obj, info) -> bytes``: a whole JSON reply in provider form
+  (``raw`` bytes and parsed ``obj``) -> client-protocol bytes;
+- ``stream(info, client_wants_usage) -> StreamEncoder``: one per attempt,
+  turning provider SSE events (already seen by the tap) into client bytes;
+- ``error(status, raw) -> (status, bytes)``: a provider error body the client
+  gets as is (a plain 400), in the client's shape.
+
+The identity pairs below (openai->openai, anthropic->anthropic) forward bytes
+and only rewrite the ``model`` field. The translate helper registers the
+cross-protocol translators in ``sidecar.protocols.translate`` (``pair(client,
+kind)``); ``default_translators`` adapts each one it offers into a pair here
+(``sidecar.upstream.crossing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from sidecar.config import ModelConfig
+from sidecar.protocols.sse import SSEEvent
+from sidecar.protocols.tap import Tap
+from sidecar.upstream.providers import identity_body
+
+
+class StreamEncoder(Protocol):
+    def event(self, event: SSEEvent, tap: Tap) -> bytes:
+        """Client bytes for one provider event (b"" drops it); ``tap`` has already seen it."""
+
+    def finish(self, tap: Tap) -> bytes:
+        """Client bytes owed once the provider stream ended (b"" when none)."""
+
+
+@dataclass(frozen=True)
+class AttemptInfo:
+    """What a translator may know about the attempt (built by dispatch per candidate)."""
+
+    model: ModelConfig
+    provider: str
+    stream: bool
+    request_id: str
+    created: int  # unix seconds, for ids and timestamps translators invent
+
+
+@dataclass(frozen=True)
+class TranslatorPair:
+    request: Callable[[Mapping[str, Any], AttemptInfo], tuple[bytes, bool]]
+    response: Callable[[bytes, dict[str, Any], AttemptInfo], bytes]
+    stream: Callable[[AttemptInfo, bool], StreamEncoder]
+    error: Callable[[int, bytes], tuple[int, bytes]]
+
+
+def rewrite_model(raw: bytes, reported: str | None, name: str, obj: Any) -> bytes:
+    """``raw`` JSON with its top-level ``model`` value set to ``name`` (cheaply when possible)."""
+    if reported is None or reported == name:
+        return raw
+    old = b'"model":"' + reported.encode() + b'"'
+    if old in raw:
+        return raw.replace(old, b'"model":"' + name.encode() + b'"', 1)
+    if isinstance(obj, dict) and "model" in obj:
+        return orjson.dumps({**obj, "model": name})
+    return raw
+
+
+class _OpenAIIdentityStream:
+    __slots__ = ("name", "client_usage")
+
+    def __init__(self, info: AttemptInfo, client_usage: bool) -> None:
+        self.name = info.model.name
+        self.client_usage = client_usage
+
+    def event(self, event: SSEEvent, tap: Tap) -> bytes:
+        obj = tap.last
+        if obj is None:
+            return event.raw
+        if not self.client_usage and not obj.get("choices") and "usage" in obj:
+            return b""  # the usage chunk tierline asked for, not the client
+        reported = obj.get("model")
+        if not isinstance(reported, str) or reported == self.name:
+            return event.raw
+        body = rewrite_model(event.data, reported, self.name, obj)
+        return b"data: " + body + b"\n\n"
+
+    def finish(self, tap: Tap) -> bytes:
+        return b""
+
+
+class _AnthropicIdentityStream:
+    __slots__ = ("name",)
+
+    def __init__(self, info: AttemptInfo, client_usage: bool) -> None:
+        self.name = info.model.name
+
+    def event(self, event: SSEEvent, tap: Tap) -> bytes:
+        if event.event != "message_start" or tap.last is None:
+            return event.raw
+        message = tap.last.get("message") or {}
+        reported = message.get("model")
+        if not isinstance(reported, str) or reported == self.name:
+            return event.raw
+        old = b'"model":"' + reported.encode() + b'"'
+        if old in event.data:
+            data = event.data.replace(old, b'"model":"' + self.name.encode() + b'"', 1)
+        else:
+            data = orjson.dumps({**tap.last, "message": {**message, "model": self.name}})
+        return b"event: message_start\ndata: " + data + b"\n\n"
+
+    def finish(self, tap: Tap) -> bytes:
+        return b""
+
+
+def _openai_request(body: Mapping[str, Any], info: AttemptInfo) -> tuple[bytes, bool]:
+    return identity_body(body, info.model, "openai", info.stream)
+
+
+def _anthropic_request(body: Mapping[str, Any], info: AttemptInfo) -> tuple[bytes, bool]:
+    return identity_body(body, info.model, "anthropic", info.stream)
+
+
+def _identity_response(raw: bytes, obj: dict[str, Any], info: AttemptInfo) -> bytes:
+    reported = obj.get("model")
+    name = info.model.name
+    return rewrite_model(raw, reported if isinstance(reported, str) else None, name, obj)
+
+
+def _identity_error(status: int, raw: bytes) -> tuple[int, bytes]:
+    return status, raw
+
+
+IDENTITY: Mapping[tuple[str, str], TranslatorPair] = {
+    ("openai", "openai"): TranslatorPair(
+        _openai_request, _identity_response, _OpenAIIdentityStream, _identity_error
+    ),
+    ("anthropic", "anthropic"): TranslatorPair(
+        _anthropic_request, _identity_response, _AnthropicIdentityStream, _identity_error
+    ),
+}
+
+
+def default_translators() -> dict[tuple[str, str], TranslatorPair]:
+    """Identity pairs; cross-protocol pairs are added where translation is wired in."""
+    return dict(IDENTITY)
