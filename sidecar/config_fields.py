@@ -98,7 +98,11 @@ def suggest(key: str, known: Iterable[str]) -> str | None:
     if hint in known:
         return hint
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    # A shortened name: "ttl" for "ttl_seconds", "cache" for "cache_read".
+    prefixed = [k for k in known if k.startswith(key + "_")]
+    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def unknown_keys(table: Mapping[str, Any], known: Iterable[str], path: str, issues: Issues) -> None:

@@ -87,6 +87,8 @@ def parse_providers(
 ) -> dict[str, ProviderConfig]:
     """``[providers.NAME]`` tables -> ProviderConfig by name."""
     table = cf.expect_table(raw, "providers", issues) if raw is not None else {}
+    if table is None:
+        issues.invalid.add("providers")
     out: dict[str, ProviderConfig] = {}
     for name, value in (table or {}).items():
         path = cf.join("providers", name)
@@ -165,8 +167,8 @@ def build_model(
 ) -> ModelConfig | None:
     """One model table -> ModelConfig (None after recording problems).
 
-    Catalog hook: a shipped catalog entry for ``name`` / its upstream id is to
-    be merged under ``table`` here (the table's keys win), before conversion.
+    The shipped catalog entry for ``name`` (or its upstream id) supplies what
+    the table leaves out (window, capabilities, prices field by field).
     """
     prefix, _, rest = name.partition(":")
     implied = prefix if rest and prefix in providers else None
@@ -185,14 +187,26 @@ def build_model(
             issues.error(cf.join(path, "provider"), "required (a name from [providers])")
         return None
     if provider not in providers:
-        if cf.join("providers", provider) not in issues.invalid:
+        if not issues.invalid & {"providers", cf.join("providers", provider)}:
             issues.error(cf.join(path, "provider"), _unknown_provider(provider, providers))
         return None
     from sidecar.catalog import catalog_defaults  # the catalog entry; the table's keys win
 
-    fields.update(catalog_defaults(name, table, provider, providers[provider].base_url))
+    fields.update(
+        catalog_defaults(name, _checked(table, fields), provider, providers[provider].base_url)
+    )
     fields.setdefault("upstream", rest if implied == provider else name)
     return ModelConfig(name=name, **fields)
+
+
+def _checked(table: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``table`` with its prices as converted (floats, ISO dates); invalid ones dropped."""
+    out = dict(table)
+    out.pop("prices", None)
+    prices = fields.get("prices")
+    if isinstance(prices, Prices):
+        out["prices"] = {k: getattr(prices, k) for k in table["prices"] if hasattr(prices, k)}
+    return out
 
 
 def _unknown_provider(name: str, providers: Mapping[str, ProviderConfig]) -> str:
@@ -224,6 +238,8 @@ def parse_models(
 ) -> dict[str, ModelConfig]:
     """``[models.NAME]`` tables -> ModelConfig by name (references come later)."""
     table = cf.expect_table(raw, "models", issues) if raw is not None else {}
+    if table is None:
+        issues.invalid.add("models")
     out: dict[str, ModelConfig] = {}
     for name, value in (table or {}).items():
         path = cf.join("models", name)
@@ -250,13 +266,14 @@ def resolve_reference(
     """
     if name in models:
         return True
-    if cf.join("models", name) in issues.invalid:
-        return False
     prefix, colon, rest = name.partition(":")
-    if colon and rest and cf.join("providers", prefix) in issues.invalid:
+    reported = {"models", cf.join("models", name)}
+    if colon and rest:
+        reported |= {"providers", cf.join("providers", prefix)}
+    if issues.invalid & reported:
         return False
     if colon and rest and prefix in providers:
-        model = build_model(name, {}, path, providers, issues)
+        model = build_model(name, {"upstream": rest}, path, providers, issues)
         if model is not None:
             models[name] = model
         return model is not None

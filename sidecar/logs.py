@@ -68,18 +68,31 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at emit time (it may be replaced)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+_HANDLER_NAME = "tierline"
+
+
 def configure_logging(
     level: str = "info", fmt: LogFormat = "json", stream: TextIO | None = None
 ) -> None:
-    """Route all logging to ``stream`` (stderr) in ``fmt`` at ``level``.
+    """Send all logging to ``stream`` (default: the current stderr) in ``fmt`` at ``level``.
 
-    Replaces the root logger's handlers, so calling it again reconfigures
-    rather than duplicating lines.
+    Replaces a handler installed by an earlier call (so calling it again
+    reconfigures rather than duplicating lines) and leaves other handlers alone.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
+    handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in root.handlers[:]:
-        root.removeHandler(old)
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
