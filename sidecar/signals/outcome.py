@@ -11,8 +11,9 @@
   any other ``is_error`` result). No lines, no decision.
 - ``DONE``: anything else.
 
-Only the head of a result is inspected: success outputs quote file content,
-which may contain any wording, further down.
+Only the start of a result is inspected (a refusal must open it, a
+validation error must be on its first line): success outputs quote file
+content or commit messages, which may contain any wording, further down.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Outcome", "Result", "classify", "normalise_output"]
+__all__ = ["Outcome", "Result", "classify", "is_rejected", "normalise_output"]
 
 _HEAD = 600
 
@@ -35,32 +36,38 @@ class Outcome(Enum):
     FAILED = "failed"
 
 
+# Refusals are the whole result (or its start); anchoring keeps a commit
+# message or file content that merely mentions "rejected by the user" from
+# turning a success into a rejection.
 _REJECTED = re.compile(
-    "|".join(
+    r"\A\s*(?:<tool_use_error>\s*)?(?:error:\s*)?(?:"
+    + "|".join(
         (
-            r"doesn't want to proceed with this tool use",
-            r"doesn't want to take this action",
+            r"the user doesn't want to (?:proceed with this tool use|take this action)",
             r"tool use (?:was )?rejected",
             r"permission to use \S+.{0,300}? has been denied",
-            r"user rejected permission",
-            r"user has specified a rule which prevents you from using",
+            r"the user rejected permission",
+            r"the user has specified a rule which prevents you from using",
             r"permission denied by (?:ruleset|rule|policy)",
-            r"\b(?:command|patch) rejected by (?:the )?user",
-            r"rejected due to unacceptable risk",
-            r"user denied this operation",
-            r"rejected by the user",
-            r"pretooluse:\S+ hook (?:error|returned blocking error|denied|blocked)",
-            r"\bhook\b[^\n]{0,80}\b(?:denied|blocked) (?:this|the) tool",
+            r"(?:exec )?command rejected by (?:the )?user",
+            r"patch rejected by (?:the )?user",
+            r"this action was rejected due to unacceptable risk",
+            r"the user denied this operation",
+            r"action has been rejected by the user",
+            r"pretooluse:\S+ hook\b",
+            r"hook \S+ (?:denied|blocked)\b",
         )
-    ),
+    )
+    + ")",
     re.IGNORECASE | re.DOTALL,
 )
 
+# Validation failures are reported on the first line of the result.
 _FAILED = re.compile(
     "|".join(
         (
-            r"^\s*<tool_use_error>",
-            r"\A\s*(?:error|failed)\b",
+            r"\A<tool_use_error>",
+            r"\A(?:error|failed)\b",
             r"string to replace not found",
             r"old_?string not found",
             r"no replacement was performed",
@@ -79,7 +86,7 @@ _FAILED = re.compile(
             r"invalid `?path`? parameter",
         )
     ),
-    re.IGNORECASE | re.MULTILINE,
+    re.IGNORECASE,
 )
 
 _EXIT_CODE = re.compile(r"^\s*exit code:? (-?\d+)", re.IGNORECASE)
@@ -122,14 +129,14 @@ def _loads(text: str) -> Any:
 
 def classify(result: Result) -> Outcome:
     """Outcome of an edit-like call from its (normalised) result."""
-    head = result.text[:_HEAD]
-    if _REJECTED.search(head):
+    if is_rejected(result):
         return Outcome.REJECTED
-    if result.is_error or (result.exit_code not in (None, 0)) or _FAILED.search(head):
+    first_line = result.text.lstrip()[:_HEAD].split("\n", 1)[0]
+    if result.is_error or result.exit_code not in (None, 0) or _FAILED.search(first_line):
         return Outcome.FAILED
     return Outcome.DONE
 
 
 def is_rejected(result: Result) -> bool:
-    """True when the call was refused (used for shell calls, judged by output otherwise)."""
-    return _REJECTED.search(result.text[:_HEAD]) is not None
+    """True when the user, a permission rule or a hook refused the call."""
+    return _REJECTED.match(result.text[:_HEAD]) is not None
