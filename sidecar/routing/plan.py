@@ -7,7 +7,7 @@ walks ``candidates`` in order (a flat fallback loop) and never changes the plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sidecar.config import ModelConfig
@@ -27,6 +27,10 @@ class RoutePlan:
     body: Mapping[str, Any] | None = None  # rewritten request body (directives removed)
     shadow_model: str | None = None  # in shadow mode: what the router would have chosen
     override: str | None = None  # kind of explicit override, for tierline.route.override
+    session_id: str = ""  # the agent session (x-tierline-session, harness header, or a hash)
+    harness: str = "unknown"  # claude_code | opencode | codex | aider | sdk | unknown
+    subagent: bool = False  # a subagent or background request (not the primary agent)
+    state_key: str = ""  # router-internal: the conversation's key in the session store
 
     @property
     def route_header(self) -> str:
@@ -34,4 +38,6 @@ class RoutePlan:
         parts = [self.method, self.profile or "-", f"{self.confidence:.2f}"]
         if self.tags:
             parts.append("tags=" + ",".join(self.tags))
+        if self.shadow_model:
+            parts.append("shadow=" + self.shadow_model)
         return " ".join(parts)
