@@ -29,6 +29,7 @@ from sidecar.ledger.baseline import Baseline, Savings
 from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
 from sidecar.signals.events import Commit, EditDecision, LinesChanged, PullRequest, SignalEvent
+from sidecar.signals.languages import display_language
 from sidecar.signals.tracker import SignalTracker
 from sidecar.telemetry import names
 from sidecar.telemetry.instruments import BoundedLabel, Instruments
@@ -295,7 +296,12 @@ class TelemetryRecorder:
             source = "user_reject" if event.decision == "reject" else "unknown"
             m.cc_edit_decision.add(
                 1,
-                {"tool_name": tool, "decision": event.decision, "source": source, "language": lang},
+                {
+                    "tool_name": tool,
+                    "decision": event.decision,
+                    "source": source,
+                    "language": display_language(event.language),
+                },
             )
         if event.decision == "accept":
             self.tally.edits_accepted += 1
