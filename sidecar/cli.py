@@ -179,6 +179,22 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- demo ----
+
+
+def _add_demo(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "demo", parents=[common], help="play a scripted agent session against a fake provider"
+    )
+    p.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sidecar.demo.run import run_demo
+
+    return run_demo(quiet=(getattr(args, "log_level", None) or "") != "debug")
+
+
 # ---- webhook ----
 
 
@@ -200,4 +216,10 @@ def _webhook(args: argparse.Namespace) -> int:
     return run(args)
 
 
-_SUBCOMMANDS: tuple[Register, ...] = (_add_serve, _add_check, _add_models, _add_webhook)
+_SUBCOMMANDS: tuple[Register, ...] = (
+    _add_serve,
+    _add_check,
+    _add_models,
+    _add_demo,
+    _add_webhook,
+)

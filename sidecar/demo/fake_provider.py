@@ -30,6 +30,7 @@ Endpoints
                                    optionally ``"behavior": SPEC`` (e.g. ``"error503"``). A
                                    request takes the next item for its model, else the next
                                    unkeyed item, else answers normally.
+    DELETE /_fake/script           drop every queued scripted reply.
     POST /_fake/reset              clear requests, scripts, failure counters and cache state.
 
 Tokens (deterministic): every prompt part (tool, system block, message) counts
@@ -129,6 +130,7 @@ def build_fake_app(
     app.router.add_get("/_fake/requests", _list_requests)
     app.router.add_delete("/_fake/requests", _clear_requests)
     app.router.add_post("/_fake/script", _script)
+    app.router.add_delete("/_fake/script", _clear_script)
     app.router.add_post("/_fake/reset", _reset)
     return app
 
@@ -192,6 +194,11 @@ async def _script(request: web.Request) -> web.Response:
     queue = request.app[FAKE_STATE].scripts.setdefault(model, deque())
     queue.extend(data)
     return web.json_response({"queued": len(data), "model": model, "pending": len(queue)})
+
+
+async def _clear_script(request: web.Request) -> web.Response:
+    request.app[FAKE_STATE].scripts.clear()
+    return web.json_response({"cleared": True})
 
 
 def _dumps(value: Any) -> str:
