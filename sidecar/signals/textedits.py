@@ -66,15 +66,12 @@ def has_text_edits(text: str) -> bool:
 
 
 def parse_text_calls(text: str) -> list[TextCall]:
-    """Every edit/command in an assistant message's text (Cline XML first, else aider)."""
-    calls: list[TextCall] = []
-    for match in _CLINE_TOOL.finditer(text):
+    """Edits/commands in an assistant message's text (Cline's first XML tool, else aider)."""
+    match = _CLINE_TOOL.search(text)
+    if match is not None:  # Cline runs one tool per message: the first
         params = {m.group(1): m.group(2) for m in _CLINE_PARAM.finditer(match.group(2))}
         proposal = parse_args(match.group(1), params)
-        if proposal is not None:
-            calls.append(TextCall(proposal, cline=True))
-    if calls:
-        return calls
+        return [TextCall(proposal, cline=True)] if proposal is not None else []
     return _aider_calls(text)
 
 

@@ -143,6 +143,8 @@ class SignalTracker:
     def _settle_result(
         self, conversation: Conversation, boundary: int, result: ToolResult
     ) -> list[SignalEvent]:
+        if result.id in self._seen:
+            return []  # the same id twice in one request
         self._mark_seen(result.id)
         pending = self._pending.pop(result.id, None)
         if pending is None:

@@ -535,3 +535,20 @@ def test_text_edit_without_reply_yet_waits() -> None:
 )
 def test_malformed_bodies_never_raise(protocol: Any, body: dict[str, Any]) -> None:
     assert SignalTracker().settle(protocol, body) == []
+
+
+def test_same_id_twice_in_one_request_counts_once() -> None:
+    tracker = SignalTracker()
+    tracker.propose([EDIT], "m")
+    turn = anthropic_turn([EDIT], [("toolu_e1", "ok", False), ("toolu_e1", "ok", False)])
+    assert len(tracker.settle("anthropic", anthropic_body(turn))) == 2
+
+
+def test_cline_xml_counts_only_the_first_tool_of_a_message() -> None:
+    two = ("<write_to_file>\n<path>a.py</path>\n<content>\nx\n</content>\n</write_to_file>\n"
+           "<write_to_file>\n<path>b.py</path>\n<content>\ny\n</content>\n</write_to_file>")
+    ok = "[write_to_file for 'a.py'] Result:\nThe content was successfully saved to a.py."
+    events = SignalTracker().settle("openai", text_body(two, ok))
+    assert [e for e in events if isinstance(e, LinesChanged)] == [
+        LinesChanged(1, 0, "python", "unknown", "write_to_file")
+    ]
