@@ -7,6 +7,7 @@ another provider: their signatures would be rejected (or leak) elsewhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,15 @@ STOP_FROM_OPENAI: Mapping[str, str] = {
 }
 
 THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
+_BAD_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def tool_id(value: Any) -> str:
+    """A tool-call id in Anthropic's alphabet ``[A-Za-z0-9_-]`` (Kimi sends ``functions.Read:0``).
+
+    Deterministic, so a call and its result still match after the rewrite.
+    """
+    return _BAD_ID.sub("_", str(value or "")) or "toolu_0"
 
 
 def sse_event(obj: Mapping[str, Any]) -> bytes:

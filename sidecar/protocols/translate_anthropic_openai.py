@@ -119,11 +119,13 @@ def _messages(body: Mapping[str, Any], model: ModelConfig) -> list[dict[str, Any
             continue
         role, content = msg.get("role"), msg.get("content")
         if role == "system":
-            text = wa.system_text(content)
-            if text:
+            text = wa.system_text(content) if isinstance(content, list) else str(content or "")
+            if text and all(m["role"] == "system" for m in out):
                 out.append({"role": "system", "content": text})
+            elif text:  # many chat templates reject a system turn after the first user turn
+                out.append({"role": "user", "content": f"<system>\n{text}\n</system>"})
         elif role == "user":
-            out.extend(_user(content))
+            out.extend(_user(content, model.vision))
         elif role == "assistant":
             assistant = _assistant(content, model)
             if assistant:
@@ -192,7 +194,7 @@ def _tool_result(block: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[st
     return {"role": "tool", "tool_call_id": tool_id, "content": text}, images
 
 
-def _user(content: Any) -> list[dict[str, Any]]:
+def _user(content: Any, vision: bool = True) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"role": "user", "content": content}]
     if not isinstance(content, list):
@@ -214,6 +216,10 @@ def _user(content: Any) -> list[dict[str, Any]]:
             if part is not None:
                 parts.append(part)
     out = list(tools)
+    if not vision:  # the model cannot see: say so instead of failing the request
+        omitted = {"type": "text", "text": "[image omitted: this model cannot read images]"}
+        tool_images = [p if p["type"] == "text" else omitted for p in tool_images]
+        parts = [p if p["type"] == "text" else omitted for p in parts]
     if tool_images or parts:
         out.append({"role": "user", "content": _collapse(tool_images + parts)})
     return out
@@ -315,7 +321,7 @@ def translate_response(body: Mapping[str, Any], ctx: TranslateContext) -> dict[s
         content.append(
             {
                 "type": "tool_use",
-                "id": str(call.get("id") or f"toolu_{ctx.request_id}_{i}"),
+                "id": wa.tool_id(call.get("id") or f"toolu_{ctx.request_id}_{i}"),
                 "name": str(function.get("name", "")),
                 "input": parse_arguments(str(function.get("arguments") or "")),
             }

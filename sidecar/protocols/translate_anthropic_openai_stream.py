@@ -130,7 +130,7 @@ class OpenAIToAnthropicStream:
         if index not in self._tools:
             block = {
                 "type": "tool_use",
-                "id": str(call.get("id") or f"toolu_{self._ctx.request_id}_{index}"),
+                "id": wa.tool_id(call.get("id") or f"toolu_{self._ctx.request_id}_{index}"),
                 "name": str(function.get("name") or ""),
                 "input": {},
             }

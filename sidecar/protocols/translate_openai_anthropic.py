@@ -36,7 +36,6 @@ from sidecar.protocols import openai as wo
 from sidecar.protocols.translate import TranslateContext, map_error
 from sidecar.protocols.translate_openai_anthropic_stream import AnthropicToOpenAIStream
 
-_BAD_ID = re.compile(r"[^A-Za-z0-9_-]")
 _DATA_URL = re.compile(r"^data:([^;,]+);base64,(.*)$", re.DOTALL)
 _BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
 
@@ -61,11 +60,6 @@ class OpenAIToAnthropic:
 
     def error(self, status: int, body: Any) -> tuple[int, dict[str, Any]]:
         return map_error("openai", "anthropic", status, body)
-
-
-def tool_id(value: Any) -> str:
-    """A tool-call id Anthropic accepts (deterministic, so calls and results still match)."""
-    return _BAD_ID.sub("_", str(value or "")) or "toolu_0"
 
 
 def translate_request(
@@ -160,7 +154,7 @@ def _assistant_blocks(msg: Mapping[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "type": "tool_use",
-                "id": tool_id(call.get("id")),
+                "id": wa.tool_id(call.get("id")),
                 "name": str(function.get("name", "")),
                 "input": args,
             }
@@ -218,7 +212,7 @@ def _tool_result(msg: Mapping[str, Any]) -> dict[str, Any]:
     blocks = _blocks(content)
     result: dict[str, Any] = {
         "type": "tool_result",
-        "tool_use_id": tool_id(msg.get("tool_call_id")),
+        "tool_use_id": wa.tool_id(msg.get("tool_call_id")),
     }
     if blocks and all(b["type"] == "text" for b in blocks):
         result["content"] = "\n".join(b["text"] for b in blocks)

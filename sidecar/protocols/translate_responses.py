@@ -176,6 +176,8 @@ class ResponsesStream:
 
     def _text_delta(self, kind: str, delta: str) -> list[bytes]:
         out: list[bytes] = []
+        if self._open != kind:
+            out += self._close_item()
         index = len(self._output)
         if self._open != kind:
             item_id = f"{'rs' if kind == 'reasoning' else 'msg'}_{self._ctx.request_id}_{index}"
