@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sidecar.config import Config
 
 Register = Callable[[Any, argparse.ArgumentParser], None]
+_LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +38,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from sidecar.logs import configure_logging
 
-    configure_logging(args.log_level, args.log_format)
+    # Defaults are applied here, not in argparse: the option objects are shared
+    # between the main parser and the subparsers (parents=), so a parser default
+    # would let the subcommand's default overwrite an option given before it.
+    level = getattr(args, "log_level", None) or os.environ.get("TIERLINE_LOG_LEVEL") or "info"
+    fmt = getattr(args, "log_format", None) or os.environ.get("TIERLINE_LOG_FORMAT") or "json"
+    if fmt.lower() not in ("json", "text"):
+        print(f"tierline: TIERLINE_LOG_FORMAT must be json or text (got {fmt!r})", file=sys.stderr)
+        return 2
+    if level.lower() not in _LOG_LEVELS:
+        print(
+            f"tierline: TIERLINE_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)} (got {level!r})",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(level, "text" if fmt.lower() == "text" else "json")
     try:
         return handler(args)
     except ConfigError as exc:
@@ -52,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--log-level",
-        choices=("debug", "info", "warning", "error"),
+        choices=_LOG_LEVELS,
         type=str.lower,
         default=argparse.SUPPRESS,
         help="log threshold (env TIERLINE_LOG_LEVEL; default info)",
@@ -67,10 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tierline",
         description="An LLM routing sidecar for coding agents.",
         parents=[common],
-    )
-    parser.set_defaults(
-        log_level=os.environ.get("TIERLINE_LOG_LEVEL", "info").lower(),
-        log_format=os.environ.get("TIERLINE_LOG_FORMAT", "json").lower(),
     )
     parser.add_argument("--version", action="version", version=f"tierline {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -131,16 +142,20 @@ def _add_serve(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     import dataclasses
-    import importlib
 
     config = _load(args)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if overrides:
         server = dataclasses.replace(config.server, **overrides)
         config = dataclasses.replace(config, server=server)
-    app = importlib.import_module("sidecar.app")
-    serve: Callable[[Config], object] = app.serve
-    serve(config)
+    from sidecar.app import serve
+
+    try:
+        serve(config)
+    except OSError as exc:  # typically the port is taken or the address is not local
+        where = f"{config.server.host}:{config.server.port}"
+        print(f"tierline: cannot serve on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -59,10 +59,11 @@ class TextFormatter(logging.Formatter):
     """``ts LEVEL logger: message key=value ...`` for people."""
 
     def format(self, record: logging.LogRecord) -> str:
-        msg = "" if isinstance(record.msg, Mapping) else record.getMessage()
-        pairs = " ".join(f"{k}={v}" for k, v in _fields(record).items())
-        line = f"{_timestamp(record.created)} {record.levelname} {record.name}: {msg}"
-        line = f"{line} {pairs}".rstrip() if pairs else line
+        parts = [f"{_timestamp(record.created)} {record.levelname} {record.name}:"]
+        if not isinstance(record.msg, Mapping):
+            parts.append(record.getMessage())
+        parts += [f"{k}={v}" for k, v in _fields(record).items()]
+        line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
