@@ -234,7 +234,8 @@ def parse_search_replace(text: str) -> list[tuple[int, str, str]]:
     """``(line index of SEARCH, search, replace)`` for every complete block in ``text``.
 
     Accepts aider's ``<<<<<<< SEARCH / ======= / >>>>>>> REPLACE`` and Cline's
-    ``------- SEARCH / ======= / +++++++ REPLACE`` markers. The line index lets
+    ``------- SEARCH / ======= / +++++++ REPLACE`` markers, and drops Roo Code's
+    ``:start_line:N`` / ``-------`` hint lines that open a SEARCH section. The line index lets
     a caller find the file name written above an aider block.
     """
     lines = text.splitlines()
@@ -253,8 +254,20 @@ def parse_search_replace(text: str) -> list[tuple[int, str, str]]:
             k += 1
         if k >= len(lines):
             break
-        search = "\n".join(lines[start + 1 : j])
+        search = "\n".join(_strip_line_hints(lines[start + 1 : j]))
         replace = "\n".join(lines[j + 1 : k])
         blocks.append((start, search, replace))
         i = k + 1
     return blocks
+
+
+_HINT = re.compile(r"^:(?:start|end)_line:\s*\d+\s*$")
+
+
+def _strip_line_hints(search: list[str]) -> list[str]:
+    i = 0
+    while i < len(search) and _HINT.match(search[i]):
+        i += 1
+    if i and i < len(search) and search[i].strip() == "-------":
+        i += 1
+    return search[i:]

@@ -4,8 +4,9 @@
   (Claude Code's "The user doesn't want to proceed with this tool use",
   "Permission to use X ... has been denied", OpenCode's "The user rejected
   permission ...", Codex's "exec command rejected by user" / "patch rejected
-  by user", Cline's "The user denied this operation", OpenHands' "rejected
-  by the user"). An edit rejected this way is an edit decision ``reject``.
+  by user", Cline's "The user denied this operation", OpenHands' "Action has
+  been rejected by the user", Gemini CLI's "[Operation Cancelled]"). An edit
+  rejected this way is an edit decision ``reject``.
 - ``FAILED``: the tool ran but did nothing (string to replace not found,
   file not read first, patch verification failed, a non-zero exit code, or
   any other ``is_error`` result). No lines, no decision.
@@ -54,6 +55,9 @@ _REJECTED = re.compile(
             r"this action was rejected due to unacceptable risk",
             r"the user denied this operation",
             r"action has been rejected by the user",
+            r"action rejected\b",
+            r"\[operation cancelled\]",
+            r"user denied execution",
             r"pretooluse:\S+ hook\b",
             r"hook \S+ (?:denied|blocked)\b",
         )
@@ -70,6 +74,7 @@ _FAILED = re.compile(
             r"\A(?:error|failed)\b",
             r"string to replace not found",
             r"old_?string not found",
+            r"could not find old_?string",
             r"no replacement was performed",
             r"did not appear verbatim",
             r"has not been read yet",

@@ -15,7 +15,7 @@ Codex             apply_patch {input} or a raw ``*** Begin Patch`` text (custom 
 OpenHands         str_replace_editor / file_editor {command: create | str_replace |
                   insert, path, file_text, old_str, new_str}, execute_bash {command}
 Cline (native)    write_to_file {path, content}, replace_in_file {path, diff},
-                  execute_command {command}
+                  execute_command {command}; Roo Code apply_diff {path, diff}
 Gemini CLI        replace {file_path, old_string, new_string}, write_file, run_shell_command
 ================  ==============================================================
 
@@ -228,6 +228,7 @@ _HANDLERS: dict[str, Callable[[str, Args], Proposal | None]] = {
     "str_replace_based_edit_tool": _editor,
     "file_editor": _editor,
     "replace_in_file": _replace_in_file,
+    "apply_diff": _replace_in_file,  # Roo Code
     **{tool: _patch_args for tool in _PATCH_TOOLS},
     **{
         tool: _shell

@@ -42,6 +42,9 @@ DONE, REJECTED, FAILED = Outcome.DONE, Outcome.REJECTED, Outcome.FAILED
         ("Action has been rejected by the user! Reason: not now", False, REJECTED),
         ("ERROR:\nInvalid `path` parameter: a.py. The path should be an absolute path", False,
          FAILED),
+        ("Could not find oldString in the file.", False, FAILED),
+        ("[Operation Cancelled] Reason: User denied execution.", False, REJECTED),
+        ("Action rejected: not allowed by policy", False, REJECTED),
         # Cline
         ("The user denied this operation.", False, REJECTED),
         ("The user denied this operation and provided the following feedback:\nuse b", False,

@@ -126,3 +126,11 @@ def test_codex_custom_tool_raw_patch_text() -> None:
 )
 def test_malformed_arguments_never_raise(name: str, arguments: str) -> None:
     parse_call(name, arguments)
+
+
+def test_roo_code_apply_diff_line_hints_are_not_lines() -> None:
+    diff = (
+        "<<<<<<< SEARCH\n:start_line:10\n-------\nold = 1\n=======\nnew = 1\n>>>>>>> REPLACE\n"
+    )
+    args = orjson.dumps({"path": "a.py", "diff": diff}).decode()
+    assert parse_call("apply_diff", args) == edit("apply_diff", ("a.py", 1, 1))
