@@ -12,7 +12,7 @@ default tier, else the first of ``fallback_chain``, else the only model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sidecar import config_fields as cf
@@ -50,7 +50,28 @@ def parse_routing(
         derived = _derive_default(fields, models)
         if derived is not None:
             fields["default_model"] = derived
-    return RoutingConfig(**fields)
+    routing = RoutingConfig(**fields)
+    _router_settings(routing, issues)
+    return routing
+
+
+def _router_settings(routing: RoutingConfig, issues: Issues) -> None:
+    """Let the router check its sub-tables now, so ``tierline check`` reports them."""
+    from sidecar.config import ConfigError
+    from sidecar.routing import settings
+
+    checks: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("routing.classifier", lambda: settings.parse_classifier(routing.classifier)),
+        ("routing.rules", lambda: settings.parse_rules(routing.rules)),
+        ("routing.profiles", lambda: settings.parse_profiles(routing.profiles)),
+    )
+    for path, check in checks:
+        try:
+            check()
+        except ConfigError as exc:
+            issues.errors.extend(exc.errors)
+        except (TypeError, ValueError) as exc:
+            issues.error(path, f"invalid value ({exc})")
 
 
 def _tier_order(fields: dict[str, Any], issues: Issues) -> tuple[str, ...]:
@@ -96,6 +117,14 @@ def _references(
         single = isinstance(table["tiers"][tier], str)
         for i, name in enumerate(names):
             yield (tpath if single else f"{tpath}[{i}]"), name
+    for i, rule in enumerate(fields.get("rules", ())):
+        # [[routing.rules]] name a model or a chain; the router checks the rest.
+        if isinstance(rule.get("model"), str):
+            yield f"routing.rules[{i}].model", rule["model"]
+        chain = rule.get("chain")
+        for j, name in enumerate(chain if isinstance(chain, list) else ()):
+            if isinstance(name, str):
+                yield f"routing.rules[{i}].chain[{j}]", name
     if "aliases" in fields:
         raw = table["aliases"]
         for i, (glob, target) in enumerate(fields["aliases"]):

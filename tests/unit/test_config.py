@@ -223,8 +223,8 @@ def test_routing_passthrough_tables() -> None:
         {
             "routing": {
                 "path_tags": {"migrations/**": "migration", "**/auth/**": "auth"},
-                "classifier": {"kind": "heuristic", "threshold": 0.6},
-                "rules": [{"when": "tags has auth", "tier": "reasoning"}],
+                "classifier": {"threshold": 0.6},
+                "rules": [{"match": {"tags": ["auth"]}, "tier": "reasoning"}],
                 "profiles": {"debugger": {"tier": "reasoning"}},
                 "mode": "shadow",
             }
@@ -232,8 +232,8 @@ def test_routing_passthrough_tables() -> None:
         {},
     ).routing
     assert routing.path_tags == (("migrations/**", "migration"), ("**/auth/**", "auth"))
-    assert routing.classifier == {"kind": "heuristic", "threshold": 0.6}
-    assert routing.rules == ({"when": "tags has auth", "tier": "reasoning"},)
+    assert routing.classifier == {"threshold": 0.6}
+    assert routing.rules == ({"match": {"tags": ["auth"]}, "tier": "reasoning"},)
     assert routing.profiles == {"debugger": {"tier": "reasoning"}}
     assert routing.mode == "shadow"
 
@@ -319,3 +319,20 @@ def test_models_merge_over_the_catalog() -> None:
     implicit = config.models["anthropic:claude-opus-4-7"]
     assert implicit.context_window == entry.context_window
     assert implicit.upstream == "claude-opus-4-7"
+
+
+def test_rule_models_may_be_references() -> None:
+    config = parse_config(
+        {
+            "providers": {"openrouter": {}},
+            "routing": {
+                "rules": [
+                    {"match": {"tags": ["ui"]}, "model": "openrouter:google/gemini-3-pro"},
+                    {"match": {"tags": ["db"]}, "chain": ["openrouter:z-ai/glm-4.7"]},
+                ]
+            },
+        },
+        {},
+    )
+    assert config.models["openrouter:google/gemini-3-pro"].upstream == "google/gemini-3-pro"
+    assert config.models["openrouter:z-ai/glm-4.7"].provider == "openrouter"
