@@ -49,6 +49,7 @@ from sidecar.ingress.keys import (
 )
 from sidecar.ingress.middleware import make_middleware
 from sidecar.routing.static import StaticRouter
+from sidecar.telemetry.http import install as install_telemetry
 from sidecar.upstream.dispatch import Dispatcher
 from sidecar.upstream.health import Health
 from sidecar.upstream.translators import default_translators
@@ -93,6 +94,7 @@ def build_app(config: Config) -> web.Application:
     )
     app[TRANSLATORS] = default_translators()
     app[RUNTIME] = Runtime()
+    install_telemetry(app, config, os.environ)  # telemetry: registry, tracer, recorder, spans
     app.cleanup_ctx.append(_upstream_session)
     add_routes(app)
     return app

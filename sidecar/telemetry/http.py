@@ -11,29 +11,29 @@ renders the app's own Prometheus registry in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from sidecar.config import Config
+from sidecar.config import Config, ModelConfig
+from sidecar.ledger.baseline import choose_baseline
+from sidecar.ledger.pricing import Pricer
 from sidecar.telemetry import names
+from sidecar.telemetry.record import TelemetryRecorder
 from sidecar.telemetry.settings import resolve_settings
 from sidecar.telemetry.setup import Telemetry, build_telemetry
 
-TELEMETRY = web.AppKey("tierline_telemetry", Telemetry)
+_log = logging.getLogger("tierline.telemetry")
 _UNTRACED = frozenset({"/metrics", "/healthz", "/readyz"})
 _SHUTDOWN_TIMEOUT_S = 15.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def build_for_app(config: Config, env: Mapping[str, str]) -> Telemetry:
-    """Providers for one app from its config and the environment."""
-    settings = resolve_settings(config.telemetry, env)
-    return build_telemetry(settings, serve_metrics=config.server.metrics)
 
 
 async def shutdown(telemetry: Telemetry) -> None:
@@ -47,7 +47,8 @@ async def shutdown(telemetry: Telemetry) -> None:
 @web.middleware
 async def server_span_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One SERVER span per request (when traces are exported); never fails the request."""
-    telemetry = request.app.get(TELEMETRY)
+    state = request.app.get(TELEMETRY_STATE)
+    telemetry = state.telemetry if state is not None else None
     if telemetry is None or telemetry.tracer_provider is None or request.path in _UNTRACED:
         return await handler(request)
     parent = TraceContextTextMapPropagator().extract(request.headers)
@@ -103,17 +104,87 @@ def metrics_handler(registry: CollectorRegistry) -> Handler:
     return handle
 
 
-def telemetry_ctx(
-    config: Config, env: Mapping[str, str]
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """cleanup_ctx: build providers into ``app[TELEMETRY]``; flush and stop them at exit."""
+class DeferredTracer(trace.Tracer):
+    """The app's tracer: a no-op until startup installs the app's TracerProvider.
+
+    ``app[TRACER]`` must exist when the app is built (it is frozen at startup),
+    while providers are built in the cleanup context; this indirection bridges
+    the two without touching the global TracerProvider.
+    """
+
+    def __init__(self) -> None:
+        self.inner: trace.Tracer = trace.NoOpTracer()
+
+    def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+        return self.inner.start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.start_as_current_span(*args, **kwargs)
+
+
+@dataclass
+class TelemetryState:
+    """What one app's telemetry is; filled at startup, emptied at cleanup."""
+
+    registry: CollectorRegistry | None
+    tracer: DeferredTracer = field(default_factory=DeferredTracer)
+    telemetry: Telemetry | None = None
+    recorder: TelemetryRecorder | None = None
+
+
+TELEMETRY_STATE = web.AppKey("tierline.telemetry_state", TelemetryState)
+
+
+def baseline_for(config: Config, pricer: Pricer) -> ModelConfig | None:
+    """routing.baseline_model, else the catalog's top reasoning model, else the dearest."""
+    top: ModelConfig | None = None
+    if not config.routing.baseline_model:
+        try:
+            from sidecar.catalog import default_catalog
+            from sidecar.routing.catalog import TierBuilder
+
+            table = TierBuilder(config, default_catalog()).build()
+            ranked = table.candidates.get(table.order[0], ()) if table.order else ()
+            top = next((m for m in ranked if pricer.knows(m)), None)
+        except Exception:  # noqa: BLE001 - no catalog: fall back to the dearest model
+            _log.exception("catalog unavailable for the baseline model")
+    return choose_baseline(config, pricer, top)
+
+
+def install(app: web.Application, config: Config, env: Mapping[str, str]) -> TelemetryState:
+    """Wire telemetry into an app being built (before it is frozen).
+
+    Sets ``app[METRICS_REGISTRY]`` (an app-owned registry) and ``app[TRACER]``,
+    puts the SERVER-span middleware in front, and registers the cleanup
+    context that builds the providers and the recorder (appended to
+    ``app[OBSERVERS]``) at startup and flushes them at cleanup.
+    """
+    from sidecar.ingress.keys import METRICS_REGISTRY, OBSERVERS, TRACER
+
+    registry = CollectorRegistry(auto_describe=True) if config.server.metrics else None
+    state = TelemetryState(registry)
+    app[TELEMETRY_STATE] = state
+    if registry is not None:
+        app[METRICS_REGISTRY] = registry
+    app[TRACER] = state.tracer
+    app.middlewares.insert(0, server_span_middleware)
+    observers = app[OBSERVERS]
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        telemetry = build_for_app(config, env)
-        app[TELEMETRY] = telemetry
+        settings = resolve_settings(config.telemetry, env)
+        telemetry = build_telemetry(settings, registry=registry)
+        recorder = TelemetryRecorder(
+            config, telemetry, baseline_for(config, Pricer(config.providers))
+        )
+        state.telemetry, state.recorder = telemetry, recorder
+        state.tracer.inner = telemetry.tracer
+        observers.append(recorder)
         try:
             yield
         finally:
+            observers.remove(recorder)
+            state.tracer.inner = trace.NoOpTracer()
             await shutdown(telemetry)
 
-    return ctx
+    app.cleanup_ctx.append(ctx)
+    return state

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry._logs import SeverityNumber
 
@@ -90,26 +90,33 @@ class TelemetryRecorder:
 
     def on_request(
         self,
-        protocol: Protocol,
+        protocol: str,
         body: Mapping[str, Any],
         headers: Mapping[str, str],
         plan: RoutePlan,
     ) -> None:
         """Settle tool results in this request body; count their signals."""
         try:
+            proto = cast(Protocol, protocol)
             if self._log_prompts:
-                _PROMPT.set(_last_user_text(protocol, body))
-            self.count_signals(self.tracker.settle(protocol, body))
+                _PROMPT.set(_last_user_text(proto, body))
+            self.count_signals(self.tracker.settle(proto, body))
         except Exception:  # noqa: BLE001 - telemetry never fails a request
             _log.exception("signals settle failed")
 
-    def on_exchange(self, exchange: Exchange, plan: RoutePlan) -> None:
-        """Record one completed request (called exactly once per request)."""
+    def on_exchange(self, exchange: Exchange, plan: RoutePlan | None) -> None:
+        """Record one completed request (called exactly once per request).
+
+        ``plan`` is None when the request failed before routing (invalid body).
+        """
         try:
             if exchange.tool_calls:
                 self.tracker.propose(exchange.tool_calls, exchange.model or "unknown")
+            routed = plan is not None
+            if plan is None:
+                plan = RoutePlan(exchange.requested_model, (), method=names.NONE_VALUE)
             savings = self._savings(exchange, plan)
-            self._metrics(exchange, plan, savings)
+            self._metrics(exchange, plan, savings, routed)
             self._update_tally(exchange, plan, savings)
             if self._logger is not None:
                 self._emit(exchange, plan, savings)
@@ -139,7 +146,9 @@ class TelemetryRecorder:
 
     # -- metrics -------------------------------------------------------------------
 
-    def _metrics(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
+    def _metrics(
+        self, ex: Exchange, plan: RoutePlan, savings: Savings | None, routed: bool
+    ) -> None:
         m = self._m
         tier, model = self._tier(plan.tier), self._model(ex.model)
         provider = self._provider(ex.provider)
@@ -158,7 +167,8 @@ class TelemetryRecorder:
             if n:
                 m.tokens.add(n, {**base, "type": kind})
         self._cost_metrics(ex, base, savings)
-        self._route_metrics(plan)
+        if routed:
+            self._route_metrics(plan)
         self._attempt_metrics(ex, tier)
         self._gen_ai_metrics(ex, plan)
         if m.compat:

@@ -314,16 +314,17 @@ class Telemetry:
         self.meter_provider.shutdown()
 
 
-def build_telemetry(settings: TelemetrySettings, serve_metrics: bool) -> Telemetry:
-    """Providers for one app; exporter threads only for signals with an endpoint."""
+def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | None) -> Telemetry:
+    """Providers for one app; exporter threads only for signals with an endpoint.
+
+    ``registry`` (owned by the app) gets the Prometheus reader; None: no /metrics.
+    """
     resource = _resource(settings)
     gates = {s: _Gate(settings.queue_size, s) for s in ("logs", "metrics", "traces")}
     readers: list[MetricReader] = []
-    registry: CollectorRegistry | None = None
-    if serve_metrics:
+    if registry is not None:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
-        registry = CollectorRegistry(auto_describe=True)
         readers.append(PrometheusMetricReader(registry=registry))
     if settings.metrics is not None:
         temporality = _temporality(settings)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from sidecar.config import Config, ModelConfig, Prices, ProviderConfig, TelemetryConfig
 from sidecar.exchange import Attempt, Exchange, ToolCall, Usage
@@ -84,7 +84,7 @@ async def receiver(aiohttp_server: Any) -> AsyncIterator[tuple[Receiver, str]]:
 
 def telemetry_for(url: str, env: dict[str, str] | None = None, **cfg: Any) -> Telemetry:
     config = TelemetryConfig(endpoint=url, export_interval_ms=3_600_000, **cfg)
-    return build_telemetry(resolve_settings(config, env or {}), serve_metrics=True)
+    return build_telemetry(resolve_settings(config, env or {}), CollectorRegistry())
 
 
 async def flush(telemetry: Telemetry) -> None:
@@ -298,8 +298,8 @@ async def test_delta_temporality_from_env(receiver: Any) -> None:
 
 
 def test_prometheus_names_from_the_app_registry() -> None:
-    telemetry = build_telemetry(resolve_settings(TelemetryConfig(compat=("claude_code",)), {}),
-                                serve_metrics=True)  # fmt: skip
+    settings = resolve_settings(TelemetryConfig(compat=("claude_code",)), {})
+    telemetry = build_telemetry(settings, CollectorRegistry())
     assert telemetry.logger_provider is None and telemetry.tracer_provider is None
     recorder = TelemetryRecorder(CONFIG, telemetry, STRONG)
     recorder.on_exchange(exchange(), PLAN)
