@@ -96,6 +96,7 @@ _FAILED = re.compile(
 
 _EXIT_CODE = re.compile(r"^\s*exit code:? (-?\d+)", re.IGNORECASE)
 _OPENHANDS_EXIT = re.compile(r"\[The command completed with exit code (-?\d+)\.\]")
+_PROCESS_EXIT = re.compile(r"^Process exited with code (-?\d+)", re.MULTILINE)  # exec_command
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,11 @@ def normalise_output(text: str, is_error: bool) -> Result:
             if isinstance(meta, dict) and isinstance(meta.get("exit_code"), int):
                 exit_code = meta["exit_code"]
     if exit_code is None:
-        match = _EXIT_CODE.match(text) or _OPENHANDS_EXIT.search(text[-200:])
+        match = (
+            _EXIT_CODE.match(text)
+            or _PROCESS_EXIT.search(text[:400])
+            or _OPENHANDS_EXIT.search(text[-200:])
+        )
         if match:
             exit_code = int(match.group(1))
     return Result(text, is_error, exit_code)

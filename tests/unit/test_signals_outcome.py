@@ -72,6 +72,7 @@ def test_commit_message_mentioning_a_rejection_is_not_a_rejection() -> None:
         ("Exit code: 0\nWall time: 1 seconds\nOutput:\nok", None, 0),
         ("Exit code 1\nboom", None, 1),
         ("done\n[The command completed with exit code 3.]", None, 3),
+        ("Chunk ID: 1\nWall time: 0.2 seconds\nProcess exited with code 1\nOutput:\nx", None, 1),
         ('{"output": broken json', None, None),
         ("plain", None, None),
     ],
