@@ -111,11 +111,11 @@ class ExchangeCollector:
 def closing_sections(app: web.Application) -> list[str]:
     """Summary sections after the table (cost vs baseline, productivity counts).
 
-    Hook for the telemetry recorder's ``Tally``/``format_summary``; empty until
-    the recorder is wired into the app.
+    Rendered by telemetry from the recorder's tally (``summary_sections``).
     """
-    del app
-    return []
+    from sidecar.telemetry.http import summary_sections
+
+    return summary_sections(app)
 
 
 def _emit(out: TextIO | None, text: str) -> None:

@@ -28,6 +28,7 @@ from sidecar.telemetry import names
 from sidecar.telemetry.record import TelemetryRecorder
 from sidecar.telemetry.settings import resolve_settings
 from sidecar.telemetry.setup import Telemetry, build_telemetry
+from sidecar.telemetry.summary import format_summary
 
 _log = logging.getLogger("tierline.telemetry")
 _UNTRACED = frozenset({"/metrics", "/healthz", "/readyz"})
@@ -188,3 +189,13 @@ def install(app: web.Application, config: Config, env: Mapping[str, str]) -> Tel
 
     app.cleanup_ctx.append(ctx)
     return state
+
+
+def summary_sections(app: web.Application) -> list[str]:
+    """``tierline demo``'s closing summary from the app's recorder (empty if none ran)."""
+    state = app.get(TELEMETRY_STATE)
+    if state is None or state.recorder is None:
+        return []
+    recorder = state.recorder
+    baseline = recorder.baseline.model.name if recorder.baseline.model else None
+    return ["", format_summary(recorder.tally, baseline)]
