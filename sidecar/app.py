@@ -48,7 +48,7 @@ from sidecar.ingress.keys import (
     Runtime,
 )
 from sidecar.ingress.middleware import make_middleware
-from sidecar.routing.static import StaticRouter
+from sidecar.routing.engine import build_router
 from sidecar.telemetry.http import install as install_telemetry
 from sidecar.upstream.dispatch import Dispatcher
 from sidecar.upstream.health import Health
@@ -83,7 +83,7 @@ def build_app(config: Config) -> web.Application:
         client_max_size=server.max_body_bytes,
     )
     app[CONFIG] = config
-    router: Router = StaticRouter(config)  # router
+    router: Router = build_router(config, lambda: app[RUNTIME].session)  # router
     app[ROUTER] = router
     observers: list[Observer] = [AccessLog()]  # observers
     app[OBSERVERS] = observers

@@ -1,0 +1,178 @@
+"""Tier tables: which models can serve each tier, ranked, given a config.
+
+A model is *available* when it is configured (``[models.NAME]``) or when it is
+in the catalog and one of its upstream providers is configured with keys (or
+is keyless on loopback, like a local Ollama). A tier's candidates are
+``routing.tiers.<tier>`` when set; otherwise the available models the catalog
+ranks for that tier, in rank order, followed by models the catalog does not
+know, placed by their reasoning flag and price. Tier names are configuration:
+a custom tier takes the catalog ranking of its position (first = reasoning,
+last = quick, others = coding) unless ``routing.tiers`` lists its models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from sidecar.catalog import Catalog, CatalogEntry, provider_key
+from sidecar.config import Config, ModelConfig, ProviderConfig
+
+CHEAP_BLENDED_USD = 1.0  # $/M (3:1 input:output) below which an unknown model also serves quick
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def provider_usable(p: ProviderConfig) -> bool:
+    """Configured with keys, or a keyless provider on loopback (a local server)."""
+    if p.api_keys:
+        return True
+    host = urlsplit(p.base_url).hostname or ""
+    return host in _LOOPBACK or host.startswith("127.")
+
+
+def blended_price(m: ModelConfig) -> float | None:
+    p = m.prices
+    if p.input is None or p.output is None:
+        return None
+    return (3 * p.input + p.output) / 4
+
+
+def _from_entry(entry: CatalogEntry, provider: str, upstream: str) -> ModelConfig:
+    token_param: Literal["max_tokens", "max_completion_tokens"] = (
+        "max_completion_tokens" if entry.token_param == "max_completion_tokens" else "max_tokens"
+    )
+    return ModelConfig(
+        name=entry.name,
+        provider=provider,
+        upstream=upstream,
+        context_window=entry.context_window,
+        max_output=entry.max_output,
+        prices=entry.prices,
+        vision=entry.vision,
+        tools=entry.tools,
+        thinking=entry.thinking,
+        reasoning=entry.reasoning,
+        token_param=token_param,
+    )
+
+
+def rank_key(tier: str, order: tuple[str, ...]) -> str:
+    """Which catalog ranking a tier uses."""
+    if tier in ("reasoning", "coding", "quick"):
+        return tier
+    if order and tier == order[0]:
+        return "reasoning"
+    if order and tier == order[-1]:
+        return "quick"
+    return "coding"
+
+
+@dataclass(frozen=True)
+class TierTable:
+    order: tuple[str, ...]  # strongest first
+    candidates: Mapping[str, tuple[ModelConfig, ...]]
+    available: Mapping[str, ModelConfig]  # every model the router may send to, by name
+    entries: Mapping[str, CatalogEntry]  # model name -> its catalog entry (known models)
+
+    def tier_index(self, tier: str) -> int:
+        return self.order.index(tier) if tier in self.order else len(self.order)
+
+    def tiers_of(self, model: str) -> tuple[str, ...]:
+        return tuple(t for t in self.order if any(m.name == model for m in self.candidates[t]))
+
+
+class TierBuilder:
+    """Builds a ``TierTable`` and resolves model references for one config."""
+
+    def __init__(self, config: Config, catalog: Catalog) -> None:
+        self._config = config
+        self._catalog = catalog
+        self._keys = {
+            name: provider_key(catalog, name, p.base_url)
+            for name, p in config.providers.items()
+            if provider_usable(p)
+        }
+
+    def _entry_for(self, m: ModelConfig) -> CatalogEntry | None:
+        key = self._keys.get(m.provider)
+        entry = self._catalog.by_upstream(key, m.upstream) if key else None
+        return entry or self._catalog.get(m.name)
+
+    def catalog_model(self, entry: CatalogEntry) -> ModelConfig | None:
+        """The entry served by the first configured provider that carries it."""
+        for key, upstream in entry.upstream.items():
+            for pname, pkey in self._keys.items():
+                if pkey == key:
+                    return _from_entry(entry, pname, upstream)
+        return None
+
+    def available(self) -> tuple[dict[str, ModelConfig], dict[str, CatalogEntry]]:
+        models: dict[str, ModelConfig] = {}
+        entries: dict[str, CatalogEntry] = {}
+        for m in self._config.models.values():
+            models[m.name] = m
+            entry = self._entry_for(m)
+            if entry is not None:
+                entries[m.name] = entry
+        for entry in self._catalog.entries.values():
+            if entry.name in models or any(e is entry for e in entries.values()):
+                continue
+            found = self.catalog_model(entry)
+            if found is not None:
+                models[found.name], entries[found.name] = found, entry
+        return models, entries
+
+    def resolve(self, ref: str, models: Mapping[str, ModelConfig]) -> ModelConfig | None:
+        """A model reference: a name, or ``provider:upstream-id`` for a configured provider."""
+        if ref in models:
+            return models[ref]
+        prefix, colon, rest = ref.partition(":")
+        if colon and rest and prefix in self._config.providers:
+            key = self._keys.get(prefix)
+            entry = self._catalog.by_upstream(key, rest) if key else None
+            if entry is not None:
+                return _from_entry(entry, prefix, rest)
+            return ModelConfig(name=ref, provider=prefix, upstream=rest)
+        entry = self._catalog.get(ref)
+        return self.catalog_model(entry) if entry is not None else None
+
+    def build(self) -> TierTable:
+        routing = self._config.routing
+        order = tuple(routing.tier_order) + tuple(
+            t for t in routing.tiers if t not in routing.tier_order
+        )
+        models, entries = self.available()
+        candidates: dict[str, tuple[ModelConfig, ...]] = {}
+        for tier in order:
+            if routing.tiers.get(tier):
+                resolved = (self.resolve(r, models) for r in routing.tiers[tier])
+                candidates[tier] = tuple(m for m in resolved if m is not None)
+            else:
+                candidates[tier] = self._ranked(rank_key(tier, order), models, entries)
+        for tier_models in candidates.values():
+            for m in tier_models:
+                models.setdefault(m.name, m)
+        return TierTable(order=order, candidates=candidates, available=models, entries=entries)
+
+    def _ranked(
+        self, key: str, models: Mapping[str, ModelConfig], entries: Mapping[str, CatalogEntry]
+    ) -> tuple[ModelConfig, ...]:
+        ranked = sorted(
+            (entries[n].ranks[key], n) for n in models if n in entries and key in entries[n].ranks
+        )
+        out = [models[n] for _, n in ranked]
+        unknown = [m for n, m in models.items() if n not in entries and _places(m, key)]
+        unknown.sort(key=lambda m: blended_price(m) or 0.0, reverse=key == "reasoning")
+        return tuple(out + unknown)
+
+
+def _places(m: ModelConfig, key: str) -> bool:
+    """Tier placement of a model the catalog does not know: reasoning flag and price."""
+    price = blended_price(m)
+    if key == "reasoning":
+        return m.reasoning
+    if key == "quick":
+        return not m.reasoning and (price is None or price <= CHEAP_BLENDED_USD)
+    return not m.reasoning or price is None or price <= 4 * CHEAP_BLENDED_USD

@@ -1,0 +1,170 @@
+"""The routing decision as a pure function of what the router knows about a request.
+
+Precedence, highest first (issue 3):
+
+1. explicit choices: ``x-tierline-tier`` header, a directive in the last user
+   message, the session lock, a virtual or configured model named by the client
+   (directly or through an alias);
+2. ``[[routing.rules]]`` (first match);
+3. background requests and exploration subagents -> the quick tier (a title or
+   a summary never needs the heavy model, so this sits above tags);
+4. ``heavy_tags`` -> ``heavy_model``, ``ui_tags`` -> ``ui_model``;
+5. the classifier (heuristic, phase, LLM) with stickiness;
+6. the primary-agent floor (never below the coding tier).
+
+The result is a ``Decision``: either a tier (candidates come from the tier
+table, then fit / review alternation / cache awareness re-rank inside it) or a
+model / chain chosen outright.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sidecar.routing.agents import AgentRole
+from sidecar.routing.classifier import Classification
+from sidecar.routing.settings import Rule
+
+
+@dataclass(frozen=True)
+class Decision:
+    method: str
+    tier: str | None = None
+    model: str | None = None
+    chain: tuple[str, ...] = ()
+    profile: str | None = None
+    confidence: float = 1.0
+    override: str | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the decision reads (no I/O, no state mutation)."""
+
+    order: tuple[str, ...]  # tiers, strongest first
+    profile_tier: Mapping[str, str]  # profile -> tier
+    models: frozenset[str]  # names that can be chosen outright
+    header_tier: str | None  # x-tierline-tier
+    directive_profile: str | None
+    lock: str | None
+    named: tuple[str, str] | None  # ("tier"|"model", value) from the requested model / alias
+    named_via: str  # "" or the alias that led there
+    rules: tuple[Rule, ...]
+    tags: tuple[str, ...]
+    heavy_tags: tuple[str, ...]
+    heavy_model: str | None
+    ui_tags: tuple[str, ...]
+    ui_model: str | None
+    role: AgentRole
+    harness: str
+    headers: Mapping[str, str]
+    tokens: int
+    verdict: Classification  # heuristic/phase/LLM answer for this turn
+    session_tier: str | None
+    sticky_threshold: float
+
+
+def _target(facts: Facts, value: str) -> tuple[str | None, str | None, str | None]:
+    """(tier, model, profile) a header/lock value names: a tier, a profile or a model."""
+    if value in facts.order:
+        return value, None, None
+    if value == "auto":
+        return None, None, None
+    if value in facts.profile_tier:
+        return facts.profile_tier[value], None, value
+    if value in facts.models:
+        return None, value, None
+    return None, None, None
+
+
+def _explicit(facts: Facts) -> Decision | None:
+    if facts.header_tier:
+        tier, model, profile = _target(facts, facts.header_tier)
+        if tier or model:
+            why = f"x-tierline-tier: {facts.header_tier}"
+            return Decision("header", tier, model, (), profile, 1.0, "header", why)
+    if facts.directive_profile:
+        tier = facts.profile_tier[facts.directive_profile]
+        why = f"directive for this message -> {facts.directive_profile}"
+        return Decision("directive", tier, None, (), facts.directive_profile, 1.0, "directive", why)
+    if facts.lock:
+        tier, model, profile = _target(facts, facts.lock)
+        if tier or model:
+            why = f"session locked to {facts.lock} (/auto clears it)"
+            return Decision("lock", tier, model, (), profile, 1.0, "lock", why)
+    if facts.named:
+        kind, value = facts.named
+        method = "alias" if facts.named_via else "explicit"
+        why = f"client asked for {value}" + (
+            f" (alias {facts.named_via})" if facts.named_via else ""
+        )
+        if kind == "tier":
+            return Decision(method, value, None, (), None, 1.0, "model", why)
+        return Decision(method, None, value, (), None, 1.0, "model", why)
+    return None
+
+
+def _rule(facts: Facts) -> Decision | None:
+    agent = facts.role.kind
+    for rule in facts.rules:
+        if rule.matches(
+            facts.tags, facts.verdict.profile, facts.harness, agent, facts.headers, facts.tokens
+        ):
+            why = f"rule {rule.name!r}"
+            return Decision(
+                "rule", rule.tier, rule.model, rule.chain, facts.verdict.profile, 1.0, None, why
+            )
+    return None
+
+
+def _tags(facts: Facts) -> Decision | None:
+    for tags, model, kind in (
+        (facts.heavy_tags, facts.heavy_model, "heavy"),
+        (facts.ui_tags, facts.ui_model, "ui"),
+    ):
+        hit = [t for t in facts.tags if t in tags]
+        if hit and model:
+            why = f"{kind} tag {hit[0]} -> {model}"
+            return Decision("tag", None, model, (), facts.verdict.profile, 1.0, None, why)
+    return None
+
+
+def _classified(facts: Facts) -> Decision:
+    v = facts.verdict
+    tier = facts.profile_tier[v.profile]
+    why = f"{v.method}: {v.profile} ({v.confidence:.2f})"
+    current = facts.session_tier
+    if (
+        current
+        and current in facts.order
+        and current != tier
+        and v.confidence < facts.sticky_threshold
+    ):
+        why += f"; kept {current}: not sure enough to switch from it"
+        return Decision("sticky", current, None, (), v.profile, v.confidence, None, why)
+    return Decision(v.method, tier, None, (), v.profile, v.confidence, None, why)
+
+
+def _floor(facts: Facts, d: Decision) -> Decision:
+    if facts.role.kind != "primary" or d.tier is None:
+        return d
+    floor = facts.profile_tier["coder"]
+    order = facts.order
+    if d.tier in order and floor in order and order.index(d.tier) > order.index(floor):
+        why = d.why + f"; primary agent floor -> {floor}"
+        return Decision("floor", floor, None, (), d.profile, d.confidence, None, why)
+    return d
+
+
+def decide(facts: Facts) -> Decision:
+    """The routing decision (see the module docstring for precedence)."""
+    found = _explicit(facts) or _rule(facts)
+    if found:
+        return found
+    if facts.role.quick:
+        quick = facts.profile_tier["assistant"]
+        why = f"{facts.role.kind} request ({facts.role.what}) -> {quick}"
+        return Decision("agent", quick, None, (), "assistant", 0.9, None, why)
+    return _tags(facts) or _floor(facts, _classified(facts))

@@ -1,0 +1,133 @@
+"""Which candidates can serve this request, and which is cheapest given a warm cache.
+
+Pure functions over ``ModelConfig`` values and a ``Needs`` summary of the
+request. ``fit`` keeps the tier's rank order and drops the models that cannot
+serve the request (over 85% of the context window, images without vision,
+tools without tool use, thinking without thinking, ``max_tokens`` above the
+model's max output); when none is left it steps to the next stronger tier.
+``keep_warm`` moves the session's current model to the front when its warm
+prompt cache makes it cheaper for this request than the tier's first choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sidecar.config import ModelConfig
+
+FIT_RATIO = 0.85
+WARM_SECONDS = 300.0  # providers keep a prompt cache ~5 minutes
+MIN_CACHED_TOKENS = 4096
+
+
+@dataclass(frozen=True)
+class Needs:
+    tokens: int = 0
+    images: bool = False
+    tools: bool = False
+    thinking: bool = False
+    max_output: int | None = None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def needs_of(protocol: str, body: Mapping[str, Any], tokens: int, images: int) -> Needs:
+    """What the request asks of a model (``tokens``/``images`` come from the scan)."""
+    thinking = False
+    if protocol == "anthropic":
+        t = body.get("thinking")
+        thinking = isinstance(t, Mapping) and t.get("type") in ("enabled", "adaptive")
+        max_out = _int(body.get("max_tokens"))
+    elif protocol == "responses":
+        r = body.get("reasoning")
+        thinking = isinstance(r, Mapping) and r.get("effort") not in (None, "none", "minimal")
+        max_out = _int(body.get("max_output_tokens"))
+    else:
+        thinking = body.get("reasoning_effort") not in (None, "none", "minimal")
+        max_out = _int(body.get("max_completion_tokens")) or _int(body.get("max_tokens"))
+    tools = body.get("tools")
+    return Needs(tokens, images > 0, bool(tools), thinking, max_out)
+
+
+def unfit(m: ModelConfig, needs: Needs) -> str | None:
+    """Why ``m`` cannot serve the request, or None."""
+    if needs.tokens > FIT_RATIO * m.context_window:
+        share = 100 * needs.tokens // max(1, m.context_window)
+        return f"context {share}% of {m.context_window // 1000}k"
+    if needs.images and not m.vision:
+        return "no vision"
+    if needs.tools and not m.tools:
+        return "no tools"
+    if needs.thinking and not m.thinking:
+        return "no thinking"
+    if needs.max_output and m.max_output and needs.max_output > m.max_output:
+        return f"max output {m.max_output}"
+    return None
+
+
+def fit(
+    tier: str,
+    order: Sequence[str],
+    candidates: Mapping[str, Sequence[ModelConfig]],
+    needs: Needs,
+) -> tuple[str, list[ModelConfig], str]:
+    """(tier actually used, fitting candidates in rank order, note for the reason)."""
+    start = order.index(tier) if tier in order else 0
+    steps = [tier] + [order[i] for i in range(start - 1, -1, -1)]
+    steps += [order[i] for i in range(start + 1, len(order))]  # last resort: weaker tiers
+    skipped: list[str] = []
+    for step in steps:
+        ok = []
+        for m in candidates.get(step, ()):
+            why = unfit(m, needs)
+            if why is None:
+                ok.append(m)
+            elif len(skipped) < 4:
+                skipped.append(f"{m.name} ({why})")
+        if ok:
+            note = ""
+            if skipped:
+                note = "skipped " + ", ".join(skipped)
+            if step != tier:
+                moved = "up" if order.index(step) < start else "down (nothing stronger fits)"
+                note += f"; stepped {moved} from {tier} to {step}"
+            return step, ok, note.lstrip("; ")
+    return tier, list(candidates.get(tier, ())), "no model fits; trying the tier anyway"
+
+
+def _cost(m: ModelConfig, cached: int, fresh: int, write: bool) -> float | None:
+    p = m.prices
+    if p.input is None:
+        return None
+    read = p.cache_read if p.cache_read is not None else p.input
+    fresh_price = (p.cache_write or p.input) if write else p.input
+    return (cached * read + fresh * fresh_price) / 1e6
+
+
+def keep_warm(
+    cands: list[ModelConfig],
+    current: str,
+    last_prompt_tokens: int,
+    idle_seconds: float,
+    tokens: int,
+) -> tuple[list[ModelConfig], str]:
+    """Prefer the current model while its prompt cache is warm and that is cheaper."""
+    if not cands or not current or cands[0].name == current:
+        return cands, ""
+    cur = next((m for m in cands if m.name == current), None)
+    if cur is None or idle_seconds > WARM_SECONDS or last_prompt_tokens < MIN_CACHED_TOKENS:
+        return cands, ""
+    prefix = min(last_prompt_tokens, tokens)
+    stay = _cost(cur, prefix, tokens - prefix, False)
+    move = _cost(cands[0], 0, tokens, cands[0].prices.cache_write is not None)
+    if stay is None or move is None or stay > move:
+        return cands, ""
+    note = (
+        f"kept {cur.name}: its warm prompt cache (~{prefix // 1000}k tokens) makes this request "
+        f"${stay:.4f} there vs ${move:.4f} on {cands[0].name}"
+    )
+    return [cur] + [m for m in cands if m is not cur], note

@@ -1,0 +1,150 @@
+"""The LLM classifier: a second opinion when the heuristic is unsure (off by default).
+
+``route`` is synchronous and must stay fast, so the LLM never sits in the
+request path: when the heuristic's confidence is under the threshold the
+router asks ``cached(key)``; on a miss it calls ``request(key, text)``, which
+starts one background classification (bounded, deduplicated) and the request
+keeps the heuristic answer. An agent turn makes many requests, so the next
+request of the same turn finds the answer in the cache (keyed by a hash of the
+message). Any failure (timeout, HTTP error, an answer that is not a profile)
+leaves the cache empty for that key: the heuristic answer stands.
+
+The HTTP call is a seam: ``Ask = async (model, prompt, max_tokens) -> text``;
+``http_ask`` implements it over an aiohttp session for OpenAI- and
+Anthropic-kind providers. The prompt carries at most ``max_chars`` of the
+message (it leaves the machine: that is why this is off by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sidecar.config import ModelConfig
+from sidecar.routing.classifier import PROFILES, Classification
+
+Ask = Callable[[ModelConfig, str, int], Awaitable[str]]
+
+PROMPT = (
+    "Classify the coding-agent request below into exactly one word: planner (design, "
+    "architecture, trade-offs), debugger (errors, failures, wrong behaviour), reviewer (review, "
+    "audit, security), coder (implement, add, change), refactorer (restructure without changing "
+    "behaviour) or assistant (questions, lookups, chit-chat). Answer with the word only.\n\n"
+    "Request:\n"
+)
+LLM_CONFIDENCE = 0.7
+MAX_ANSWER_TOKENS = 8
+MAX_IN_FLIGHT = 4
+
+
+def message_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).hexdigest()
+
+
+def parse_answer(answer: str) -> str | None:
+    """The profile named in a short answer, or None."""
+    words = answer.strip().lower().replace(".", " ").split()
+    for word in words[:3]:
+        if word in PROFILES:
+            return word
+    return None
+
+
+class LlmClassifier:
+    def __init__(
+        self,
+        ask: Ask,
+        model: ModelConfig,
+        *,
+        timeout: float = 3.0,
+        max_chars: int = 500,
+        cache_size: int = 2048,
+    ) -> None:
+        self.model = model
+        self._ask = ask
+        self._timeout = timeout
+        self._max_chars = max_chars
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, Classification] = OrderedDict()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def cached(self, key: str) -> Classification | None:
+        return self._cache.get(key)
+
+    def request(self, key: str, text: str) -> bool:
+        """Start classifying ``text`` in the background; False if not started."""
+        if key in self._cache or key in self._tasks or len(self._tasks) >= MAX_IN_FLIGHT:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (the explain CLI): heuristic only
+            return False
+        task = loop.create_task(self._run(key, text))
+        self._tasks[key] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(key, None))
+        return True
+
+    async def classify(self, text: str) -> Classification | None:
+        """One classification (None on any failure)."""
+        prompt = PROMPT + text[: self._max_chars]
+        try:
+            answer = await asyncio.wait_for(
+                self._ask(self.model, prompt, MAX_ANSWER_TOKENS), self._timeout
+            )
+        except Exception:  # timeout, connection, HTTP error: keep the heuristic
+            return None
+        profile = parse_answer(answer)
+        if profile is None:
+            return None
+        return Classification(profile, LLM_CONFIDENCE, "llm", ("llm",))
+
+    async def _run(self, key: str, text: str) -> None:
+        result = await self.classify(text)
+        if result is not None:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    async def drain(self) -> None:
+        """Wait for classifications in flight (shutdown, tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+
+def http_ask(get_session: Callable[[], Any], providers: dict[str, Any]) -> Ask:
+    """An ``Ask`` over the app's aiohttp ClientSession (looked up at call time)."""
+
+    async def ask(model: ModelConfig, prompt: str, max_tokens: int) -> str:
+        session = get_session()
+        provider = providers[model.provider]
+        if session is None:
+            raise RuntimeError("no upstream session")
+        key = provider.api_keys[0] if provider.api_keys else ""
+        headers = dict(provider.headers)
+        if provider.kind == "anthropic":
+            url = provider.base_url + "/v1/messages"
+            headers.update({"x-api-key": key, "anthropic-version": "2023-06-01"})
+            body: dict[str, Any] = {
+                "model": model.upstream,
+                "max_tokens": max_tokens,
+                "messages": [{"role": "user", "content": prompt}],
+            }
+        else:
+            url = provider.base_url + "/chat/completions"
+            headers["Authorization"] = f"Bearer {key}"
+            body = {
+                "model": model.upstream,
+                model.token_param: max_tokens,
+                "messages": [{"role": "user", "content": prompt}],
+            }
+        async with session.post(url, json=body, headers=headers) as resp:
+            resp.raise_for_status()
+            data = await resp.json()
+        if provider.kind == "anthropic":
+            return "".join(b.get("text", "") for b in data.get("content", []))
+        return str(data["choices"][0]["message"].get("content") or "")
+
+    return ask
