@@ -7,6 +7,7 @@ must exist, settings that require each other.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,11 @@ def parse_server(raw: Any, base_dir: Path | None, issues: Issues) -> ServerConfi
             file = base_dir / file
         if not file.is_file():
             issues.error(path, f"file not found: {file}")
+            return INVALID
+        try:
+            ssl.create_default_context(cafile=str(file))
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            issues.error(path, f"not a PEM certificate bundle: {file} ({exc})")
             return INVALID
         return str(file)
 

@@ -244,9 +244,20 @@ def test_admin_port_alone_listens_on_host() -> None:
 
 
 def test_ca_bundle_relative_to_the_config_file(tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    import certifi  # a real PEM bundle (requests, via the OTLP exporter, depends on it)
+
+    (tmp_path / "ca.pem").write_bytes(Path(certifi.where()).read_bytes())
     config = load_config(write(tmp_path, '[server]\nca_bundle = "ca.pem"\n'), {})
     assert config.server.ca_bundle == str(tmp_path / "ca.pem")
+
+
+def test_ca_bundle_must_be_pem(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[server]\nca_bundle = "ca.pem"\n'), {})
+    [(path, reason)] = info.value.errors
+    assert path == "server.ca_bundle"
+    assert reason.startswith(f"not a PEM certificate bundle: {tmp_path / 'ca.pem'}")
 
 
 def test_state_redis_url_from_env() -> None:
