@@ -93,7 +93,9 @@ def parse_providers(
     for name, value in (table or {}).items():
         path = cf.join("providers", name)
         ptable = cf.expect_table(value, path, issues)
-        if ptable is not None:
+        if ":" in name:
+            issues.error(path, "a provider name cannot contain ':' (it separates provider:model)")
+        elif ptable is not None:
             provider = _provider(name, ptable, path, env, base_dir, issues)
             if provider is not None:
                 out[name] = provider

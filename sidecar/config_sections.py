@@ -7,6 +7,7 @@ must exist, settings that require each other.
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,12 +71,14 @@ def parse_server(raw: Any, base_dir: Path | None, issues: Issues) -> ServerConfi
         custom={"ca_bundle": ca_bundle},
         checks=_SERVER_CHECKS,
     )
-    server = ServerConfig(**fields)
+    return _server_cross_checks(ServerConfig(**fields), issues)
+
+
+def _server_cross_checks(server: ServerConfig, issues: Issues) -> ServerConfig:
     if server.admin_host is not None and server.admin_port is None:
         issues.error("server.admin_port", "required when server.admin_host is set")
     if server.admin_port is not None and server.admin_host is None:
-        fields["admin_host"] = server.host
-        server = ServerConfig(**fields)
+        server = dataclasses.replace(server, admin_host=server.host)
     if server.admin_port and server.admin_port == server.port and server.admin_host == server.host:
         issues.error("server.admin_port", "must differ from server.port on the same host")
     if server.backoff_max < server.backoff_base:

@@ -96,6 +96,7 @@ CASES: list[tuple[str, tuple[str, ...], Any, str, str]] = [
     ),
     ("providers-type", ("providers",), [], "providers", "expected a table, got array"),
     ("provider-type", ("providers", "x"), "openai", "providers.x", "expected a table"),
+    ("provider-colon", ("providers", "a:b"), {}, 'providers."a:b"', "cannot contain ':'"),
     (
         "kind",
         ("providers", "anthropic", "kind"),
