@@ -166,4 +166,12 @@ def stream_error_event(protocol: ClientProtocol, err: TierlineError) -> bytes:
     data = orjson.dumps(error_body(protocol, err))
     if protocol == "anthropic":
         return b"event: error\ndata: " + data + b"\n\n"
+    if protocol == "responses":  # Responses streams end with response.failed (Codex reads it)
+        failed = {
+            "type": "response.failed",
+            "sequence_number": 1_000_000,
+            "response": {"object": "response", "status": "failed", "output": [],
+                         "error": {"code": err.openai_type, "message": err.message}},
+        }  # fmt: skip
+        return b"event: response.failed\ndata: " + orjson.dumps(failed) + b"\n\n"
     return b"data: " + data + b"\n\n"

@@ -46,6 +46,11 @@ def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = 
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("`model`: required, a non-empty string", param="model")
+    if protocol == "responses":  # OpenAI Responses API: ``input`` instead of ``messages``
+        items = body.get("input")
+        if not items or not isinstance(items, str | list):
+            raise InvalidRequest("`input`: required, a string or a non-empty array", param="input")
+        return
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("`messages`: required, a non-empty array", param="messages")
@@ -115,3 +120,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 async def messages(request: web.Request) -> web.StreamResponse:
     return await generate(request, "anthropic")
+
+
+async def responses(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/responses``: always translated (providers speak chat or messages)."""
+    return await generate(request, "responses")

@@ -119,11 +119,12 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     """Every route of the proxy app."""
-    from sidecar.ingress.handlers import chat_completions, messages
+    from sidecar.ingress.handlers import chat_completions, messages, responses
 
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/messages", messages)
     app.router.add_post("/v1/messages/count_tokens", count_tokens)
+    app.router.add_post("/v1/responses", responses)
     app.router.add_get("/v1/models", list_models)
     add_health_routes(app)
     app.router.add_get("/", root)

@@ -106,7 +106,7 @@ class Dispatcher:
             if skip or provider is None or pair is None:
                 call.attempts.append(Attempt(model.name, model.provider, None, skip, _SKIPS[skip]))
                 continue
-            info = AttemptInfo(model, provider.name, call.stream, call.request_id, created)
+            info = AttemptInfo(model, provider.name, call.stream, call.request_id, created, body)
             data, client_usage = pair.request(body, info)
             endpoint = "messages" if provider.kind == "anthropic" else "chat"
             target = _Target(

@@ -51,6 +51,7 @@ class AttemptInfo:
     stream: bool
     request_id: str
     created: int  # unix seconds, for ids and timestamps translators invent
+    client_body: Mapping[str, Any] | None = None  # the client's request, read-only (hints)
 
 
 @dataclass(frozen=True)
@@ -149,5 +150,9 @@ IDENTITY: Mapping[tuple[str, str], TranslatorPair] = {
 
 
 def default_translators() -> dict[tuple[str, str], TranslatorPair]:
-    """Identity pairs; cross-protocol pairs are added where translation is wired in."""
-    return dict(IDENTITY)
+    """Identity pairs plus the cross-protocol pairs of ``sidecar.upstream.crossing``."""
+    from sidecar.upstream.crossing import add_crossings  # it imports this module
+
+    pairs = dict(IDENTITY)
+    add_crossings(pairs)
+    return pairs
