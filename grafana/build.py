@@ -41,6 +41,7 @@ class Metric:
     kind: str  # counter | histogram
     unit: str
     labels: tuple[str, ...]
+    aliases: tuple[tuple[str, str], ...] = ()  # (template variable, label) where they differ
 
     @property
     def prom(self) -> str:
@@ -54,11 +55,13 @@ class Metric:
     def sel(self, suffix: str = "", **extra: str) -> str:
         """``name{filters}`` with the template-variable filters this metric supports."""
         filters = [f'{lbl}=~"${lbl}"' for lbl in (*POD, *self.labels) if lbl in VARIABLES]
+        filters += [f'{lbl}=~"${var}"' for var, lbl in self.aliases]
         filters += [f'{k}="{v}"' for k, v in extra.items()]
         return f"{self.prom}{suffix}{{{','.join(filters)}}}"
 
 
 VARIABLES = ("namespace", "pod", "model", "tier", "provider")
+GENAI_PROVIDER = (("provider", "gen_ai_provider_name"),)
 
 M = {
     "requests": Metric("tierline.requests", "counter", "{request}",
@@ -85,9 +88,12 @@ M = {
     "pr": Metric("tierline.pull_request.count", "counter", "count", ("model",)),
     "edit": Metric("tierline.code_edit_tool.decision", "counter", "{decision}",
                    ("tool_name", "decision", "language")),
-    "duration": Metric("gen_ai.client.operation.duration", "histogram", "s", ()),
-    "ttfc": Metric("gen_ai.client.operation.time_to_first_chunk", "histogram", "s", ()),
-    "genai_tokens": Metric("gen_ai.client.token.usage", "histogram", "{token}", ()),
+    # GenAI histograms: gen_ai.provider.name is the configured provider; the model label
+    # is the upstream id (gen_ai.request.model), so only $provider applies.
+    "duration": Metric("gen_ai.client.operation.duration", "histogram", "s",
+                       ("gen_ai_provider_name", "gen_ai_request_model"), GENAI_PROVIDER),
+    "ttfc": Metric("gen_ai.client.operation.time_to_first_chunk", "histogram", "s",
+                   ("gen_ai_provider_name", "gen_ai_request_model"), GENAI_PROVIDER),
 }  # fmt: skip
 
 RATE = "$__rate_interval"
@@ -286,9 +292,13 @@ def reliability() -> dict[str, Any]:
          Panel("Failed requests", ((f"sum(rate({errors}[{RATE}])) / {rate(req)}", "failed"),),
                unit="percentunit", w=8)],
         [Panel("Request latency", ((quantile(0.5, dur), "p50"), (quantile(0.95, dur), "p95"),
-                                   (quantile(0.99, dur), "p99")), unit="s"),
+                                   (quantile(0.99, dur), "p99")), unit="s", w=8),
          Panel("Time to first token", ((quantile(0.5, ttfc), "p50"),
-                                       (quantile(0.95, ttfc), "p95")), unit="s")],
+                                       (quantile(0.95, ttfc), "p95")), unit="s", w=8,
+               description="Streaming requests only."),
+         Panel("p95 latency by upstream model",
+               ((quantile(0.95, dur, "gen_ai_request_model"), "{{gen_ai_request_model}}"),),
+               unit="s", w=8)],
         [Panel("Attempts per request", ((quantile(0.95, att), "p95"),
                (f"{rate(att, suffix='_sum')} / {rate(att, suffix='_count')}", "mean")), w=8),
          Panel("Cooldowns by provider", ((inc(cd, "provider"), "{{provider}}"),), "bargauge",
