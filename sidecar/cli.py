@@ -183,15 +183,38 @@ def _add_models(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("models", parents=[common], help="list the configured models")
     _config_option(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--tiers", action="store_true", help="only the ranking per tier")
     p.set_defaults(handler=_models)
 
 
 def _models(args: argparse.Namespace) -> int:
     from sidecar.cli_report import models_json, models_table
+    from sidecar.routing.explain import ranking
 
     config = _load(args)
-    print(models_json(config) if args.json else models_table(config))
+    if args.tiers:
+        print(ranking(config, as_json=args.json).lstrip("\n"))
+        return 0
+    print(models_json(config) if args.json else models_table(config) + "\n" + ranking(config))
     return 0
+
+
+# ---- explain ----
+
+
+def _add_explain(sub: Any, common: argparse.ArgumentParser) -> None:
+    from sidecar.routing.explain import add_arguments
+
+    p = sub.add_parser("explain", parents=[common], help="the routing decision for a request")
+    _config_option(p)
+    add_arguments(p)
+    p.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from sidecar.routing.explain import run_explain
+
+    return run_explain(_load(args), args)
 
 
 # ---- demo ----
@@ -235,6 +258,7 @@ _SUBCOMMANDS: tuple[Register, ...] = (
     _add_serve,
     _add_check,
     _add_models,
+    _add_explain,
     _add_demo,
     _add_webhook,
 )

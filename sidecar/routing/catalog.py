@@ -100,6 +100,10 @@ class TierBuilder:
         entry = self._catalog.by_upstream(key, m.upstream) if key else None
         return entry or self._catalog.get(m.name)
 
+    def _is_reference(self, name: str) -> bool:
+        prefix, colon, rest = name.partition(":")
+        return bool(colon and rest and prefix in self._config.providers)
+
     def catalog_model(self, entry: CatalogEntry) -> ModelConfig | None:
         """The entry served by the first configured provider that carries it."""
         for key, upstream in entry.upstream.items():
@@ -113,6 +117,8 @@ class TierBuilder:
         entries: dict[str, CatalogEntry] = {}
         for m in self._config.models.values():
             models[m.name] = m
+            if self._is_reference(m.name):
+                continue  # a "provider:id" reference: usable by name, not ranked
             entry = self._entry_for(m)
             if entry is not None:
                 entries[m.name] = entry
@@ -163,7 +169,11 @@ class TierBuilder:
             (entries[n].ranks[key], n) for n in models if n in entries and key in entries[n].ranks
         )
         out = [models[n] for _, n in ranked]
-        unknown = [m for n, m in models.items() if n not in entries and _places(m, key)]
+        unknown = [
+            m
+            for n, m in models.items()
+            if n not in entries and not self._is_reference(n) and _places(m, key)
+        ]
         unknown.sort(key=lambda m: blended_price(m) or 0.0, reverse=key == "reasoning")
         return tuple(out + unknown)
 

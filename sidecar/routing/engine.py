@@ -42,6 +42,8 @@ from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rul
 from sidecar.sessions.identity import identify, lower_headers
 from sidecar.sessions.state import SessionState, SessionStore, build_store
 
+MAX_TIER_CANDIDATES = 4  # the tier's first choices; the fallback chain follows
+
 
 def _profile_tiers(order: tuple[str, ...], overrides: Mapping[str, str | None]) -> dict[str, str]:
     def default(tier: str) -> str:
@@ -304,7 +306,7 @@ class Router:
         cands, note = keep_warm(cands, state.model, state.last_prompt_tokens, idle, needs.tokens)
         if note:
             notes.append(note)
-        return tier, self._with_fallbacks(cands), notes
+        return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
 
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}
