@@ -9,7 +9,8 @@ simple command is a commit when, after prefixes such as ``VAR=x``, ``sudo``,
 word of another command and never counts. ``bash -c '...'`` (and ``sh``,
 ``zsh``) is looked into.
 
-Whether it worked is judged from the output only: a commit needs git's
+Scripts longer than 16 KiB (after here-document bodies, which are data, are
+dropped) are not read. Whether it worked is judged from the output only: a commit needs git's
 ``[branch sha] message`` line, a pull request a new PR/MR URL (and no
 "already exists").
 """
@@ -34,6 +35,10 @@ _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 _GIT_OPTS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace",
                                   "--exec-path", "--config-env"})
 _MAX_DEPTH = 3
+_MAX_SCRIPT = 16_384  # characters left after here-document bodies are dropped
+_KEYWORDS = re.compile(r"\b(?:commit|pr|mr|pull-request)\b")
+_PLAIN = re.compile(r"[^\s;&|()'\"`\\$#]+")
+_BLANKS = re.compile(r"[ \t\r]+")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class ShellIntent:
 
 def read_command(script: str) -> ShellIntent:
     """Count ``git commit`` and ``gh pr create``-like invocations in ``script``."""
+    if not _KEYWORDS.search(script):
+        return ShellIntent()  # most commands: no tokenising at all
+    if len(script) > _MAX_SCRIPT and len(_drop_heredoc_bodies(script)) > _MAX_SCRIPT:
+        return ShellIntent()  # tokenising runs on the event loop: not for megabyte scripts
     return _read(script, 0)
 
 
@@ -138,57 +147,64 @@ def split_commands(script: str) -> list[list[str]]:
     text = _drop_heredoc_bodies(script)
     segments: list[list[str]] = []
     words: list[str] = []
-    word: list[str] = []
-    in_word = False
+    word: list[str] | None = None  # None: between words
     i, n = 0, len(text)
     while i < n:
+        plain = _PLAIN.match(text, i)
+        if plain is not None:  # a run of ordinary characters, at C speed
+            if word is None:
+                word = []
+            word.append(plain.group())
+            i = plain.end()
+            continue
         c = text[i]
         if c in " \t\r" or c in _SEPARATORS:
-            if in_word:
+            if word is not None:
                 words.append("".join(word))
-                word, in_word = [], False
+                word = None
             if c in _SEPARATORS and words:
                 segments.append(words)
                 words = []
-            i += 1
-            continue
-        if c == "#" and not in_word:
+            blanks = _BLANKS.match(text, i + 1)
+            i = blanks.end() if blanks else i + 1
+        elif c == "#" and word is None:
             end = text.find("\n", i)
             i = n if end < 0 else end
-            continue
-        if c == "\\" and text[i + 1 : i + 2] == "\n":
+        elif text.startswith("\\\n", i):
             i += 2  # line continuation
-            continue
-        in_word = True
-        if c == "\\":
-            word.append(text[i + 1 : i + 2])
-            i += 2
-        elif c == "'":
-            end = text.find("'", i + 1)
-            end = n if end < 0 else end
-            word.append(text[i + 1 : end])
-            i = end + 1
-        elif c == '"':
-            end = _skip_double(text, i + 1)
-            word.append(text[i + 1 : end - 1])
-            i = end
-        elif text.startswith("$(", i):
-            end = _skip_subst(text, i + 2)
-            word.append(text[i:end])
-            i = end
-        elif c == "`":
-            end = text.find("`", i + 1)
-            end = n if end < 0 else end + 1
-            word.append(text[i:end])
-            i = end
         else:
-            word.append(c)
-            i += 1
-    if in_word:
+            part, i = _word_part(text, i)
+            if word is None:
+                word = []
+            word.append(part)
+    if word is not None:
         words.append("".join(word))
     if words:
         segments.append(words)
     return segments
+
+
+def _word_part(text: str, i: int) -> tuple[str, int]:
+    """One piece of a word at ``i`` (a char, an escape, a quoted string, a substitution)."""
+    n = len(text)
+    c = text[i]
+    if c == "\\":
+        return text[i + 1 : i + 2], i + 2
+    if c == "'":
+        end = text.find("'", i + 1)
+        end = n if end < 0 else end
+        return text[i + 1 : end], end + 1
+    if c == '"':
+        end = _skip_double(text, i + 1)
+        return text[i + 1 : end - 1], end
+    if text.startswith("$(", i):
+        end = _skip_subst(text, i + 2)
+        return text[i:end], end
+    if c == "`":
+        end = text.find("`", i + 1)
+        end = n if end < 0 else end + 1
+        return text[i:end], end
+    return c, i + 1
 
 
 def _skip_double(text: str, i: int) -> int:

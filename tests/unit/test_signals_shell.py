@@ -110,3 +110,9 @@ def test_commits_in_output(output: str, count: int) -> None:
 )
 def test_prs_in_output(output: str, count: int) -> None:
     assert prs_in_output(output) == count
+
+
+def test_huge_scripts_are_bounded() -> None:
+    body = "x\n" * 50_000
+    assert read_command(f"cat > big.txt <<'EOF'\n{body}EOF\ngit commit -am big") == ShellIntent(1)
+    assert read_command("echo commit " + "x " * 20_000) == ShellIntent()
