@@ -142,7 +142,7 @@ class Dispatcher:
     async def _candidate(self, t: _Target, deadline: float) -> web.StreamResponse | str:
         """Try one candidate: keys in turn, brief retries; a response or why to move on."""
         loop = asyncio.get_running_loop()
-        keys = self._health.keys(t.provider)
+        keys = self._health.keys(t.provider, t.model.upstream)
         if not keys:
             message = "every key is cooling down"
             t.call.attempts.append(
@@ -161,8 +161,11 @@ class Dispatcher:
                 self._health.success(t.model.name)
                 return result
             reason = result.reason
-            if reason in ("rate_limited", "auth"):
-                self._health.cool_key(t.provider.name, index, result.retry_after)
+            if reason == "rate_limited":
+                upstream = t.model.upstream
+                self._health.cool_key(t.provider.name, index, result.retry_after, upstream)
+            elif reason == "auth":
+                self._health.cool_key(t.provider.name, index)
             if reason == "rate_limited" and position + 1 < len(keys):
                 position += 1
                 continue

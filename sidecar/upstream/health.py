@@ -1,7 +1,9 @@
 """Key rotation and cooldowns: the only mutable upstream state, one instance per app.
 
 ``Health`` hands out a provider's keys in turn (round robin, skipping keys that
-are cooling down after a 429/401/403) and tracks candidates that keep failing:
+are cooling down: after a 401/403 the key rests for every model; after a 429
+it rests for that upstream model only, since providers limit rates per model
+and key) and tracks candidates that keep failing:
 after ``failure_threshold`` consecutive retryable failures a model rests for
 ``cooldown_seconds``. A success resets the count. Time comes from an injectable
 monotonic clock. Single event loop; no locks needed.
@@ -29,11 +31,11 @@ class Health:
         self.failure_threshold = failure_threshold
         self._clock = clock
         self._next_key: dict[str, int] = {}
-        self._key_until: dict[tuple[str, int], float] = {}
+        self._key_until: dict[tuple[str, int, str], float] = {}
         self._fails: dict[str, int] = {}
         self._model_until: dict[str, float] = {}
 
-    def keys(self, provider: ProviderConfig) -> list[tuple[int, str | None]]:
+    def keys(self, provider: ProviderConfig, model: str = "") -> list[tuple[int, str | None]]:
         """Usable keys in the order to try them, starting at the rotation point.
 
         A provider without keys yields one keyless slot. Cooling keys are left
@@ -46,17 +48,21 @@ class Health:
         self._next_key[provider.name] = start + 1
         now = self._clock()
         order = [(start + i) % count for i in range(count)]
+        until = self._key_until
+        name = provider.name
         return [
             (i, provider.api_keys[i])
             for i in order
-            if self._key_until.get((provider.name, i), 0.0) <= now
+            if until.get((name, i, ""), 0.0) <= now and until.get((name, i, model), 0.0) <= now
         ]
 
-    def cool_key(self, provider: str, index: int, seconds: float | None = None) -> None:
-        """Rest one key (``index`` -1, the keyless slot, is never cooled)."""
+    def cool_key(
+        self, provider: str, index: int, seconds: float | None = None, model: str = ""
+    ) -> None:
+        """Rest one key, for ``model`` only or ("") for all (the keyless slot -1 never rests)."""
         if index >= 0:
             rest = seconds if seconds is not None else self.key_cooldown_seconds
-            self._key_until[(provider, index)] = self._clock() + max(rest, 0.0)
+            self._key_until[(provider, index, model)] = self._clock() + max(rest, 0.0)
 
     def cooling(self, model: str) -> bool:
         return self._model_until.get(model, 0.0) > self._clock()

@@ -118,9 +118,7 @@ async def test_anthropic_non_stream_and_stream(
     assert message.model == "claude-good"
     assert raw.headers["x-tierline-provider"] == "an"
     assert message.usage.input_tokens > 0
-    async with client.messages.stream(
-        model="claude-good", max_tokens=100, messages=MSG
-    ) as stream:
+    async with client.messages.stream(model="claude-good", max_tokens=100, messages=MSG) as stream:
         text = "".join([t async for t in stream.text_stream])
         final = await stream.get_final_message()
     assert text.startswith("Hello from the fake fake-claude")
