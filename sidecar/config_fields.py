@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
 import re
 import types
 import typing
@@ -211,7 +212,7 @@ def read_fields(
     """
     known = field_names(cls, exclude)
     unknown_keys(table, [*known, *extra_keys], path, issues)
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     out: dict[str, Any] = {}
     for name in known:
         if name not in table:
@@ -230,6 +231,12 @@ def read_fields(
             continue
         out[name] = value
     return out
+
+
+@functools.cache
+def _type_hints(cls: type) -> Mapping[str, Any]:
+    """Resolved field annotations of a (frozen, import-time) dataclass; read-only."""
+    return types.MappingProxyType(typing.get_type_hints(cls))
 
 
 def _no_check(value: Any) -> str | None:
