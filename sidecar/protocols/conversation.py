@@ -88,6 +88,8 @@ def _parts_text(content: Any) -> tuple[str, int]:
             texts.append(part)
         elif isinstance(part, Mapping):
             kind = part.get("type")
+            if not isinstance(kind, str | None):
+                continue  # malformed part (an unhashable "type" would raise below)
             if kind in _TEXT_TYPES or (kind is None and "text" in part):
                 texts.append(_s(part.get("text")))
             elif kind in _IMAGE_TYPES:
@@ -180,6 +182,8 @@ def _responses_item(raw: Any) -> Message:
     if not isinstance(raw, Mapping):
         return _EMPTY
     kind = raw.get("type")
+    if not isinstance(kind, str | None):
+        return _EMPTY  # malformed item (an unhashable "type" would raise below)
     if kind in (None, "message"):
         role = _s(raw.get("role"))
         text, images = _parts_text(raw.get("content"))
