@@ -36,7 +36,7 @@ async def test_demo_plays_every_turn_and_falls_back() -> None:
     )
     assert len(demo.exchanges) == len(rows)
     header = out.getvalue().splitlines()[2]
-    for column in ("asked", "used", "attempts", "ms", "in", "out"):
+    for column in ("asked", "used", "attempts", "tier", "route", "ms", "in", "out"):
         assert f" {column} " in f" {header} "
 
 
