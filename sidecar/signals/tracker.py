@@ -65,6 +65,7 @@ __all__ = ["SignalTracker"]
 
 # How far back from the fresh tool results to look for their calls.
 _CALL_LOOKBACK = 64
+_PROTOCOLS = frozenset({"openai", "anthropic", "responses"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,12 @@ class SignalTracker:
     # -- requests ----------------------------------------------------------------
 
     def settle(self, protocol: Protocol, body: Mapping[str, Any]) -> list[SignalEvent]:
-        """Events for tool results in request ``body`` not seen before (in history order)."""
+        """Events for tool results in request ``body`` not seen before (in history order).
+
+        Tolerant: an unknown protocol or a malformed body gives no events.
+        """
+        if protocol not in _PROTOCOLS:
+            return []
         return self.settle_conversation(Conversation.from_body(protocol, body))
 
     def settle_conversation(self, conversation: Conversation) -> list[SignalEvent]:

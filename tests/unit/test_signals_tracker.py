@@ -552,3 +552,40 @@ def test_cline_xml_counts_only_the_first_tool_of_a_message() -> None:
     assert [e for e in events if isinstance(e, LinesChanged)] == [
         LinesChanged(1, 0, "python", "unknown", "write_to_file")
     ]
+
+
+def test_random_bodies_and_calls_never_raise_and_stay_bounded() -> None:
+    import random
+
+    rnd = random.Random(7)
+    names = ["Edit", "MultiEdit", "Write", "Bash", "edit", "patch", "apply_patch", "shell",
+             "str_replace_editor", "execute_bash", "replace_in_file", "local_shell", "x"]
+    keys = ["file_path", "filePath", "path", "old_string", "new_string", "content", "command",
+            "cmd", "edits", "input", "patchText", "diff", "old_str", "new_str", "type", "role",
+            "id", "tool_use_id", "call_id", "name", "text", "is_error", "tool_calls", "output"]
+    strings = ["", "a\nb", "git commit -m x", "*** Begin Patch\n*** Update File: a\n@@\n-x\n+y",
+               "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", "'\"$(", "[main 1234567] x",
+               "<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE", "\r\n\x00\u2028"]
+
+    def value(depth: int = 0) -> Any:
+        r = rnd.random()
+        if depth > 3 or r < 0.4:
+            return rnd.choice(strings)
+        if r < 0.5:
+            return rnd.choice([None, True, 1, -3.5, {}, []])
+        if r < 0.75:
+            return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
+        return {rnd.choice(keys): value(depth + 1) for _ in range(rnd.randint(0, 4))}
+
+    tracker = SignalTracker(max_pending=8, max_seen=16)
+    for i in range(400):
+        args = orjson.dumps({rnd.choice(keys): value() for _ in range(3)}).decode()
+        calls = [ToolCall(rnd.choice(["a", "b", str(i)]), rnd.choice(names),
+                          rnd.choice([args, rnd.choice(strings)]))
+                 for _ in range(rnd.randint(0, 3))]
+        tracker.propose(calls, "m")
+        body = {"messages": [value() for _ in range(rnd.randint(0, 5))],
+                "input": [value() for _ in range(3)]}
+        for protocol in ("openai", "anthropic", "responses", "bogus"):
+            tracker.settle(protocol, body)  # type: ignore[arg-type]
+        assert tracker.pending_count <= 8 and tracker.seen_count <= 16
