@@ -20,7 +20,10 @@ this request, so it is counted once, with the call's arguments taken from the
 history and model ``"unknown"``. Results further back in the history are
 never looked at, so a restart does not replay a whole history into the
 counters. A pending call whose result only ever shows up in older history
-(its request was served elsewhere) is not counted here and ages out.
+(its request was served elsewhere) is not counted here and ages out. If the
+next request races ahead of ``propose`` the call is counted from the history
+(model ``"unknown"``) and the late ``propose`` is ignored: attribution may
+suffer, the count never doubles.
 
 Text-format edits (aider SEARCH/REPLACE, Cline XML) have no call id: the
 latest assistant message holding them is settled by the user message after

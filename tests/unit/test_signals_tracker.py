@@ -589,3 +589,12 @@ def test_random_bodies_and_calls_never_raise_and_stay_bounded() -> None:
         for protocol in ("openai", "anthropic", "responses", "bogus"):
             tracker.settle(protocol, body)  # type: ignore[arg-type]
         assert tracker.pending_count <= 8 and tracker.seen_count <= 16
+
+
+def test_settle_racing_ahead_of_propose_counts_once() -> None:
+    tracker = SignalTracker()
+    body = anthropic_body(anthropic_turn([EDIT], [("toolu_e1", "ok", False)]))
+    assert [type(e) for e in tracker.settle("anthropic", body)] == [LinesChanged, EditDecision]
+    tracker.propose([EDIT], "late")
+    assert tracker.pending_count == 0
+    assert tracker.settle("anthropic", body) == []
