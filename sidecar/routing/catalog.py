@@ -95,7 +95,7 @@ class TierBuilder:
             if provider_usable(p)
         }
 
-    def _entry_for(self, m: ModelConfig) -> CatalogEntry | None:
+    def entry_for(self, m: ModelConfig) -> CatalogEntry | None:
         key = self._keys.get(m.provider)
         entry = self._catalog.by_upstream(key, m.upstream) if key else None
         return entry or self._catalog.get(m.name)
@@ -119,7 +119,7 @@ class TierBuilder:
             models[m.name] = m
             if self._is_reference(m.name):
                 continue  # a "provider:id" reference: usable by name, not ranked
-            entry = self._entry_for(m)
+            entry = self.entry_for(m)
             if entry is not None:
                 entries[m.name] = entry
         for entry in self._catalog.entries.values():

@@ -30,8 +30,8 @@ def _p(pattern: str, flags: int = _I) -> re.Pattern[str]:
 
 
 def _w(*alternatives: str, flags: int = _I) -> re.Pattern[str]:
-    """``\b(?:a|b|...)`` over the given alternatives (each a regex)."""
-    return re.compile(r"\b(?:" + "|".join(alternatives) + ")", flags)
+    """``\b(?:a|b|...)`` (whole words) over the given alternatives (each a regex)."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?!\w)", flags)
 
 
 # (profile, weight, patterns): each matching pattern adds ``weight``.
@@ -82,6 +82,27 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
         ),
     ),
     (
+        "debugger",
+        2.0,  # symptoms described without the word "bug"
+        (
+            _p(r"^\s*why (?:is|are|does|do|did|would|won'?t|can'?t|isn'?t|doesn'?t)\b"),
+            _w(r"figure out why", r"find out why", r"dig (?:in|into)", r"what'?s causing"),
+            _w(r"drops", "loses", "skips", "swallows", "truncates", "mangles", "corrupts", "twice"),
+            _w(r"(?:gets?|got|is|are) (?:cut off|truncated|lost|dropped|duplicated|corrupted)"),
+            _w(r"(?:prints?|shows?|renders?|returns?|outputs?) (?:garbage|gibberish|garbled)"),
+            _w(r"(?:renders?|shows?|returns?) (?:a )?(?:blank|empty|nothing|null|undefined|nan)"),
+            _w(r"still (?:shows?|returns?|has|see|gets?)", "even after", r"stopped \w+ing"),
+            _w(
+                r"used to (?:take|be|work|run|load|pass)",
+                r"(?:is|are|got|seems?) (?:so |too )?slow",
+            ),
+            _w(r"something'?s (?:off|wrong|weird|broken|up)", r"(?:is|are|a few \w+|slightly) off"),
+            _w(r"time(?:s|d)? out", "timeout", r"disconnect\w*", "race", "sometimes", "randomly"),
+            _w(r"only (?:on|in|for|with) \w+", r"for some (?:people|users|customers|accounts)"),
+            _w(r"(?:isn'?t|aren'?t|won'?t|wasn'?t|is not|are not) (?:\w+ing|working)"),
+        ),
+    ),
+    (
         "reviewer",
         1.8,
         (
@@ -89,7 +110,9 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
             _w("second pair of eyes", r"sanity[- ]check", "what could go wrong"),
             _w(r"security (?:review|audit|issues?|holes?|problems?|concerns?)", r"vulnerab\w*"),
             _w("owasp", "xss", "sql injection", "csrf", "ssrf", r"cve-\d+"),
-            _p(r"\bis (?:this|it|that) (?:correct|safe|right|ok|okay|secure|idiomatic|sound)"),
+            _p(
+                r"\bis (?:this|it|that)\b[^?.]{0,40}\b(?:correct|safe|right|ok|okay|secure|sound)\b"
+            ),
             _p(r"\b(?:check|scan|go through)\b[^.?]{0,40}\b(?:bugs|issues|problems|mistakes)"),
             _w(r"(?:any|spot) (?:issues|problems|concerns|bugs|red flags)"),
             _w(r"before (?:i|we) merge", "pull request", "this pr", "the pr", "the diff"),
@@ -124,7 +147,12 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
             _w(r"design (?:a|the|an|for|doc)\b", "system design", r"trade-?offs?", "pros and cons"),
             _w("alternatives", r"compare (?:the )?(?:options|approaches)", r"versus\b"),
             _w(r"how should (?:we|i)", r"should (?:we|i)\b", r"what(?:'s| is) the best way"),
-            _w(r"where (?:do|should) (?:we|i) start", r"requirements\b", r"specification\b", "rfc"),
+            _w(
+                r"where (?:do|should) (?:we|i) start",
+                r"requirements\b(?!\.)",
+                r"specification\b",
+                "rfc",
+            ),
             _w(
                 r"adr\b",
                 r"proposal\b",
@@ -136,6 +164,15 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
             _w(r"migrat\w+ (?:plan|strategy|path)", "upgrade path", r"scal(?:e|ability|ing)\b"),
             _w(r"multi-?tenan\w*", r"decide\b", r"decision\b", r"evaluate\b", "is it worth"),
             _w("what would it take", r"how would you (?:approach|structure|organi[sz]e|design)"),
+            _w(r"where (?:would|do|should|can) (?:you|we|i) (?:even )?(?:begin|start)"),
+            _w(
+                r"giv(?:e|ing) up",
+                "commit to",
+                r"which (?:one )?(?:fits|is|works) better",
+                "compare",
+            ),
+            _w(r"best way to (?:structure|organi[sz]e|design|architect|model)", "the options"),
+            _p(r"^\s*(?:plan|design|architect|propose|outline)\b"),
             _w(r"step[- ]by[- ]step", r"break (?:this|it) down", r"phases?\b", r"milestones?\b"),
         ),
     ),
@@ -145,21 +182,20 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
         (
             _w("implement", "build", "create", "write", "add", "make", "generate", "scaffold"),
             _w("wire up", "hook up", r"support\b"),
-            _w(
-                "endpoint",
-                "function",
-                "method",
-                "class",
-                "component",
-                "handler",
-                "route",
-                r"tests?\b",
-            ),
-            _w(r"cli\b", r"flag\b", r"option\b", r"field\b", r"column\b", r"page\b", r"form\b"),
-            _w(r"button\b", r"script\b", r"module\b", r"api\b", r"feature\b", r"config\b"),
-            _w(r"update\b", r"modify\b", r"change\b", r"rewrite\b", r"convert\b", r"port\b"),
-            _w(r"fix\b", r"bump\b", r"install\b", r"upgrade\b", r"replace\b"),
             _w(r"commit\b", r"rebase\b", r"merge\b", r"push\b", "open a pr", "cherry-pick"),
+        ),
+    ),
+    (
+        "coder",
+        0.6,  # nouns and verbs of change: present in bug reports and plans too
+        (
+            _w(
+                "endpoint", "function", "method", "class", "component", "handler", "route", "tests?"
+            ),
+            _w("cli", "flag", "option", "field", "column", "page", "form", "button", "script"),
+            _w("module", "api", "feature", "config"),
+            _w("update", "modify", "change", "rewrite", "convert", "port"),
+            _w("fix", "bump", "install", "upgrade", "replace"),
         ),
     ),
     (
@@ -187,6 +223,7 @@ _TRACE = _p(
     re.MULTILINE,
 )
 _FENCE = re.compile(r"```")
+_URL = re.compile(r"\b\w+://\S+")
 _DIFF = re.compile(r"^(diff --git|@@ -\d+)", re.MULTILINE)
 _FILE_EXT = re.compile(
     r"\b[\w/.-]+\.(py|ts|tsx|js|jsx|go|rs|java|kt|rb|php|cs|cpp|c|h|sql|vue|svelte)\b"
@@ -218,6 +255,8 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     hits: list[str] = []
     prose = _FENCE.split(text)[::2] if "```" in text else [text]
     plain = "\n".join(prose)  # keyword scoring ignores pasted code
+    if "://" in plain:
+        plain = _URL.sub(" ", plain)  # words inside URLs are not intent
     for profile, weight, patterns in _SIGNALS:
         for pat in patterns:
             if pat.search(plain):
@@ -280,6 +319,6 @@ def phase(activity: TurnActivity, base: Classification) -> Classification:
         guess = Classification("debugger", conf, "phase", ("failing-after-edits",))
     elif activity.edits >= 2 and not activity.last_failed:
         guess = Classification("coder", 0.6, "phase", ("edit-run",))
-    if guess is None or guess.profile == base.profile or guess.confidence <= base.confidence:
+    if guess is None or guess.profile == base.profile:
         return base
-    return guess
+    return guess  # what the agent is doing now outweighs how the turn was phrased

@@ -10,7 +10,8 @@ Precedence, highest first (issue 3):
    a summary never needs the heavy model, so this sits above tags);
 4. ``heavy_tags`` -> ``heavy_model``, ``ui_tags`` -> ``ui_model``;
 5. the classifier (heuristic, phase, LLM) with stickiness;
-6. the primary-agent floor (never below the coding tier).
+6. the primary-agent floor: a coding agent's own requests never go below the coding
+   tier (plain SDK clients have no floor).
 
 The result is a ``Decision``: either a tier (candidates come from the tier
 table, then fit / review alternation / cache awareness re-rank inside it) or a
@@ -147,8 +148,13 @@ def _classified(facts: Facts) -> Decision:
     return Decision(v.method, tier, None, (), v.profile, v.confidence, None, why)
 
 
+AGENT_HARNESSES = frozenset({"claude_code", "opencode", "codex", "aider"})
+
+
 def _floor(facts: Facts, d: Decision) -> Decision:
-    if facts.role.kind != "primary" or d.tier is None:
+    """A coding agent's primary requests never go below the coding tier (a plain SDK
+    call is not an agent: its one-line questions may go to the quick tier)."""
+    if facts.role.kind != "primary" or d.tier is None or facts.harness not in AGENT_HARNESSES:
         return d
     floor = facts.profile_tier["coder"]
     order = facts.order

@@ -143,6 +143,16 @@ def strip_text(text: str) -> tuple[tuple[Directive, ...], str]:
     return found, (out if out.strip() else text)
 
 
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
+def human_text(text: str) -> str:
+    """``text`` without Claude Code's ``<system-reminder>`` blocks (context it injects)."""
+    if "<system-reminder>" in text:
+        text = _REMINDER.sub("", text)
+    return text.strip()
+
+
 def might_contain(text: str) -> bool:
     """Cheap pre-check: could ``text`` hold a directive at all?"""
     return "<command-name>" in text or text.lstrip()[:1] == "/"

@@ -31,7 +31,7 @@ from sidecar.exchange import Exchange
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite
 from sidecar.routing.agents import detect_role
-from sidecar.routing.catalog import TierBuilder, TierTable
+from sidecar.routing.catalog import TierBuilder, TierTable, rank_key
 from sidecar.routing.classifier import PROFILE_TIER, Classification, TurnActivity, classify_text
 from sidecar.routing.decide import Decision, Facts, decide
 from sidecar.routing.fit import fit, keep_warm, needs_of
@@ -78,9 +78,9 @@ class Router:
         self._rules = parse_rules(routing.rules)
         self._profiles = parse_profiles(routing.profiles)
         st = config.state
-        self._store = store or build_store(
-            st.backend, st.redis_url, st.max_sessions, st.ttl_seconds
-        )
+        if store is None:  # (an empty MemoryStore is falsy: test for None)
+            store = build_store(st.backend, st.redis_url, st.max_sessions, st.ttl_seconds)
+        self._store = store
         self._clock = clock
         order = self.table.order or ("reasoning", "coding", "quick")
         self._order = order
@@ -290,9 +290,7 @@ class Router:
         if d.model or d.chain:
             refs = (d.model,) if d.model else d.chain
             chosen = list(self._resolve_all(tuple(r for r in refs if r)))
-            tier = (
-                d.tier or next(iter(self.table.tiers_of(chosen[0].name)), None) if chosen else None
-            )
+            tier = d.tier or (self._tier_of(chosen[0]) if chosen else None)
             return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
         tier, cands, note = fit(tier, self._order, self.table.candidates, needs)
@@ -307,6 +305,19 @@ class Router:
         if note:
             notes.append(note)
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
+
+    def _tier_of(self, m: ModelConfig) -> str:
+        """The tier a model chosen outright belongs to (for headers and metrics)."""
+        for tier in self._order:
+            for c in self.table.candidates.get(tier, ()):
+                if c.name == m.name or (c.provider, c.upstream) == (m.provider, m.upstream):
+                    return tier
+        entry = self.table.entries.get(m.name) or self._builder.entry_for(m)
+        if entry is not None:
+            for tier in self._order:
+                if rank_key(tier, self._order) in entry.ranks:
+                    return tier
+        return self._order[0] if m.reasoning else self._config.routing.default_tier
 
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}

@@ -11,23 +11,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from sidecar.config import ModelConfig
-from sidecar.routing.directives import strip_message, strip_text
+from sidecar.routing.directives import human_text, strip_message, strip_text
 from sidecar.routing.plan import RoutePlan
-
-_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 
 
 def strip_for_classifier(text: str) -> str:
     """The human's words: no Claude Code system reminders, no directives."""
-    if "<system-reminder>" in text:
-        text = _REMINDER.sub("", text)
-    return strip_text(text.strip())[1]
+    return strip_text(human_text(text))[1]
 
 
 def _messages_key(protocol: str) -> str:

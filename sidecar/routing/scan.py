@@ -19,7 +19,7 @@ import orjson
 
 from sidecar.protocols.conversation import Conversation, Message
 from sidecar.protocols.tokens import text_tokens
-from sidecar.routing.directives import Directives, might_contain, strip_text
+from sidecar.routing.directives import Directives, human_text, might_contain, strip_text
 from sidecar.sessions.state import MAX_PENDING, MAX_TAGS, SessionState
 
 EDIT_TOOLS = frozenset(
@@ -37,8 +37,8 @@ RUN_TOOLS = frozenset(
 _PATH_KEYS = ("file_path", "path", "filePath", "filename", "notebook_path", "target_file")
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+)$", re.MULTILINE)
 _FAILING = re.compile(
-    r"(\bFAILED\b|\bFAIL:|Traceback \(most recent call last\)|\b\d+ (?:failed|failing|errors?)\b|"
-    r"npm ERR!|[Ee]xit code [1-9]|exited with (?:code )?[1-9]|panicked at|AssertionError|"
+    r"(\bFAILED\b|\bFAIL:|Traceback \(most recent call last\)|"
+    r"\b[1-9]\d* (?:failed|failing|errors?)\b|npm ERR!|[Ee]xit code [1-9]|exited with (?:code )?[1-9]|panicked at|AssertionError|"
     r"Segmentation fault|command not found|BUILD FAILED|\berror(?:\[E\d+\])?:)"
 )
 _TEXT_PATH = re.compile(r"(?<![\w/.])((?:[\w.-]+/)+[\w.-]+\.\w{1,5})\b")
@@ -107,8 +107,9 @@ def _on_human(
 ) -> None:
     state.new_turn()
     state.human_index = index
-    if might_contain(msg.text) or "<command-name>" in msg.text:
-        found, _ = strip_text(msg.text)
+    text = human_text(msg.text)
+    if might_contain(text):
+        found, _ = strip_text(text)
         if found:
             state.directive_idx.append(index)
             d = Directives.of(found)

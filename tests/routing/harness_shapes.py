@@ -1,0 +1,321 @@
+"""Request bodies and headers the way each harness sends them (for the labelled cases).
+
+A conversation is written once in a neutral form -- ``U(text)`` (the human),
+``A(text)`` (assistant prose), ``T(tool, args, result, error)`` (a tool call
+and its result) -- and rendered in a harness's wire shape: Claude Code and
+OpenCode-on-Anthropic (Messages), OpenCode and aider (chat completions), Codex
+(Responses API input items), plain SDK calls. System prompts are shortened
+excerpts of the real ones (first sentences kept verbatim where known).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+CC_SYSTEM = (
+    "You are Claude Code, Anthropic's official CLI for Claude.\n"
+    "You are an interactive CLI tool that helps users with software engineering tasks. Use the "
+    "instructions below and the tools available to you to assist the user.\n"
+    "IMPORTANT: Assist with defensive security tasks only. ...\n# Tone and style\nYou should be "
+    "concise, direct, and to the point. ...\n# Doing tasks\nThe user will primarily request you "
+    "perform software engineering tasks. This includes solving bugs, adding new functionality, "
+    "refactoring code, explaining code, and more. ...\n" + "x" * 1200
+)
+CC_TASK_SYSTEM = (
+    "You are an agent for Claude Code, Anthropic's official CLI for Claude. Given the user's "
+    "message, you should use the tools available to complete the task. Do what has been asked; "
+    "nothing more, nothing less."
+)
+CC_EXPLORE_SYSTEM = (
+    "You are a file search specialist for Claude Code, Anthropic's official CLI for Claude. You "
+    "excel at thoroughly navigating and exploring codebases."
+)
+CC_TOPIC_SYSTEM = (
+    "Analyze if this message indicates a new conversation topic. If it does, extract a 2-3 word "
+    "title that captures the new topic. Format your response as a JSON object with two fields: "
+    "'isNewTopic' (boolean) and 'title' (string, or null if isNewTopic is false)."
+)
+CC_PREFIX_SYSTEM = (
+    "Your task is to process Bash commands that an AI coding agent wants to run. This policy "
+    "spec defines how to determine the prefix of a Bash command:"
+)
+CC_SUMMARY_USER = (
+    "Your task is to create a detailed summary of the conversation so far, paying close attention "
+    "to the user's explicit requests and your previous actions."
+)
+OC_SYSTEM = (
+    "You are opencode, an interactive CLI tool that helps users with software engineering tasks. "
+    "Use the instructions below and the tools available to you to assist the user.\n" + "y" * 800
+)
+OC_TITLE_SYSTEM = (
+    "You are a title generator. You output ONLY a thread title. Nothing else.\n<task>Generate a "
+    "brief title that would help the user find this conversation later.</task>"
+)
+OC_SUMMARY_USER = (
+    "Provide a detailed prompt for continuing our conversation above. Focus on information that "
+    "would be helpful for continuing the conversation, including what we did, what we're doing, "
+    "which files we're working on, and what we're going to do next."
+)
+CODEX_INSTRUCTIONS = (
+    "You are Codex, based on GPT-5. You are running as a coding agent in the Codex CLI on a "
+    "user's computer.\n## General\n- The arguments to `shell` will be passed to execvp(). ...\n"
+    + "z"
+    * 900
+)
+AIDER_SYSTEM = (
+    "Act as an expert software developer.\nAlways use best practices when coding.\nRespect and "
+    "use existing conventions, libraries, etc that are already present in the code base.\n"
+    "Once you understand the request you MUST:\n1. Decide if you need to propose *SEARCH/REPLACE* "
+    "edits to any files that haven't been added to the chat. ...\n"
+    "Every *SEARCH/REPLACE block* must use this format: ..."
+)
+
+CC_TOOLS = ["Task", "Bash", "Glob", "Grep", "Read", "Edit", "Write", "TodoWrite", "WebFetch"]
+OC_TOOLS = ["bash", "edit", "write", "read", "grep", "glob", "list", "task", "todowrite"]
+
+
+@dataclass(frozen=True)
+class U:
+    text: str
+
+
+@dataclass(frozen=True)
+class A:
+    text: str
+
+
+@dataclass(frozen=True)
+class T:
+    tool: str  # read | edit | write | bash | grep
+    arg: str  # path, command or pattern
+    result: str = "ok"
+    error: bool = False
+
+
+Turn = U | A | T
+
+
+def _uuid(seed: str, n: int = 0) -> str:
+    h = hashlib.sha1(f"{seed}/{n}".encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def _cc_args(t: T) -> tuple[str, dict[str, Any]]:
+    if t.tool == "read":
+        return "Read", {"file_path": t.arg}
+    if t.tool == "edit":
+        return "Edit", {"file_path": t.arg, "old_string": "a", "new_string": "b"}
+    if t.tool == "write":
+        return "Write", {"file_path": t.arg, "content": "..."}
+    if t.tool == "grep":
+        return "Grep", {"pattern": t.arg}
+    return "Bash", {"command": t.arg, "description": "run"}
+
+
+def _oc_args(t: T) -> tuple[str, dict[str, Any]]:
+    name, args = _cc_args(t)
+    if "file_path" in args:
+        args = {"filePath": args.pop("file_path"), **args}
+    return name.lower(), args
+
+
+def anthropic_messages(turns: list[Turn], reminder: bool, seed: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, turn in enumerate(turns):
+        if isinstance(turn, U):
+            blocks: list[dict[str, Any]] = []
+            if reminder and i == 0:
+                blocks.append({
+                    "type": "text",
+                    "text": "<system-reminder>\nAs you answer the user's questions, you can use "
+                    "the following context:\n# claudeMd\n...\n</system-reminder>",
+                })  # fmt: skip
+            blocks.append({"type": "text", "text": turn.text})
+            out.append({"role": "user", "content": blocks})
+        elif isinstance(turn, A):
+            out.append({"role": "assistant", "content": [{"type": "text", "text": turn.text}]})
+        else:
+            name, args = _cc_args(turn)
+            tid = "toolu_" + _uuid(seed, i).replace("-", "")[:24]
+            out.append({
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": tid, "name": name, "input": args}],
+            })  # fmt: skip
+            result: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": tid,
+                "content": turn.result,
+            }
+            if turn.error:
+                result["is_error"] = True
+            out.append({"role": "user", "content": [result]})
+    return out
+
+
+def openai_messages(system: str, turns: list[Turn], seed: str, oc: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for i, turn in enumerate(turns):
+        if isinstance(turn, U):
+            out.append({"role": "user", "content": turn.text})
+        elif isinstance(turn, A):
+            out.append({"role": "assistant", "content": turn.text})
+        else:
+            name, args = _oc_args(turn) if oc else _cc_args(turn)
+            cid = "call_" + _uuid(seed, i).replace("-", "")[:24]
+            fn = {"name": name, "arguments": orjson.dumps(args).decode()}
+            out.append({
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": cid, "type": "function", "function": fn}],
+            })  # fmt: skip
+            out.append({"role": "tool", "tool_call_id": cid, "content": turn.result})
+    return out
+
+
+def responses_input(turns: list[Turn], seed: str) -> list[dict[str, Any]]:
+    env = (
+        "<environment_context>\n  <cwd>/home/dev/project</cwd>\n  <approval_policy>on-request"
+        "</approval_policy>\n  <sandbox_mode>workspace-write</sandbox_mode>\n"
+        "</environment_context>"
+    )
+    out: list[dict[str, Any]] = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": env}]}
+    ]
+    for i, turn in enumerate(turns):
+        cid = "call_" + _uuid(seed, i).replace("-", "")[:24]
+        if isinstance(turn, U):
+            out.append({
+                "type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": turn.text}],
+            })  # fmt: skip
+        elif isinstance(turn, A):
+            out.append({
+                "type": "message", "role": "assistant",
+                "content": [{"type": "output_text", "text": turn.text}],
+            })  # fmt: skip
+        elif turn.tool in ("edit", "write"):
+            patch = f"*** Begin Patch\n*** Update File: {turn.arg}\n@@\n-a\n+b\n*** End Patch\n"
+            out.append(
+                {"type": "custom_tool_call", "call_id": cid, "name": "apply_patch", "input": patch}
+            )
+            out.append({"type": "custom_tool_call_output", "call_id": cid, "output": turn.result})
+        else:
+            cmd = turn.arg if turn.tool == "bash" else f"rg -n '{turn.arg}'"
+            if turn.tool == "read":
+                cmd = f"sed -n '1,200p' {turn.arg}"
+            args = orjson.dumps({"command": ["bash", "-lc", cmd]}).decode()
+            out.append(
+                {"type": "function_call", "call_id": cid, "name": "shell", "arguments": args}
+            )
+            text = turn.result if not turn.error else f"Exit code: 1\n{turn.result}"
+            out.append({"type": "function_call_output", "call_id": cid, "output": text})
+    return out
+
+
+def claude_code(
+    turns: list[Turn],
+    seed: str,
+    *,
+    model: str = "claude-sonnet-4-5",
+    system: str = CC_SYSTEM,
+    max_tokens: int = 32000,
+    tools: list[str] | None = None,
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    session = _uuid(seed)
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "system": [
+            {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."},
+            {"type": "text", "text": system, "cache_control": {"type": "ephemeral"}},
+        ]
+        if system == CC_SYSTEM
+        else [{"type": "text", "text": system}],
+        "messages": anthropic_messages(turns, system == CC_SYSTEM, seed),
+        "tools": [{"name": t, "input_schema": {"type": "object"}} for t in (tools or CC_TOOLS)],
+        "metadata": {"user_id": f"user_{'ab' * 32}_account_{_uuid('acct')}_session_{session}"},
+        "stream": True,
+    }
+    headers = {
+        "user-agent": "claude-cli/2.0.14 (external, cli)",
+        "x-app": "cli",
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14",
+    }
+    return "anthropic", headers, body
+
+
+def opencode(
+    turns: list[Turn], seed: str, *, model: str = "auto", system: str = OC_SYSTEM
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": openai_messages(system, turns, seed, oc=True),
+        "tools": [
+            {"type": "function", "function": {"name": t, "parameters": {}}} for t in OC_TOOLS
+        ],
+        "max_tokens": 32000,
+        "stream": True,
+    }
+    headers = {
+        "user-agent": "opencode/0.15.8 ai-sdk/provider-utils/3.0.9",
+        "x-session-affinity": _uuid(seed),
+    }
+    return "openai", headers, body
+
+
+def codex(
+    turns: list[Turn], seed: str, *, model: str = "gpt-5-codex", subagent: str | None = None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    conv = _uuid(seed)
+    body: dict[str, Any] = {
+        "model": model,
+        "instructions": CODEX_INSTRUCTIONS,
+        "input": responses_input(turns, seed),
+        "tools": [
+            {"type": "function", "name": "shell", "parameters": {}},
+            {"type": "custom", "name": "apply_patch"},
+            {"type": "function", "name": "update_plan", "parameters": {}},
+        ],
+        "reasoning": {"effort": "medium", "summary": "auto"},
+        "store": False,
+        "stream": True,
+        "prompt_cache_key": conv,
+    }
+    headers = {
+        "user-agent": "codex_cli_rs/0.46.0 (Ubuntu 24.4.0; x86_64) xterm-256color",
+        "originator": "codex_cli_rs",
+        "session_id": conv,
+    }
+    if subagent:
+        headers["x-openai-subagent"] = subagent
+    return "responses", headers, body
+
+
+def aider(
+    turns: list[Turn], seed: str, *, model: str = "gpt-4.1"
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    body = {
+        "model": model,
+        "messages": openai_messages(AIDER_SYSTEM, turns, seed, oc=False),
+        "stream": True,
+    }
+    return "openai", {"user-agent": "litellm/1.77.5"}, body
+
+
+def sdk_openai(
+    text: str, *, model: str = "gpt-4o", system: str = ""
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    body = {"model": model, "messages": openai_messages(system, [U(text)], text, oc=False)}
+    return "openai", {"user-agent": "OpenAI/Python 1.109.1"}, body
+
+
+def sdk_anthropic(
+    text: str, *, model: str = "claude-sonnet-4-5"
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    body = {"model": model, "max_tokens": 1024, "messages": [{"role": "user", "content": text}]}
+    return "anthropic", {"user-agent": "Anthropic/Python 0.69.0"}, body
