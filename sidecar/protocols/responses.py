@@ -27,6 +27,7 @@ import orjson
 
 from sidecar.protocols import openai as wo
 
+NS_SEP = "__"  # namespace tools are flattened to ``namespace__function``
 CUSTOM_PARAMETERS = {
     "type": "object",
     "properties": {"input": {"type": "string", "description": "The raw tool input."}},
@@ -42,6 +43,22 @@ def custom_tool_names(body: Mapping[str, Any]) -> frozenset[str]:
         for t in (tools if isinstance(tools, list) else [])
         if isinstance(t, Mapping) and t.get("type") == "custom"
     )
+
+
+def namespace_names(body: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the tool ``namespace``s a Responses request declares (Codex sub-agents)."""
+    tools = body.get("tools")
+    return frozenset(
+        str(t.get("name"))
+        for t in (tools if isinstance(tools, list) else [])
+        if isinstance(t, Mapping) and t.get("type") == "namespace"
+    )
+
+
+def split_name(name: str, namespaces: frozenset[str]) -> tuple[str | None, str]:
+    """(namespace, function name) of a flattened ``namespace__function`` tool name."""
+    space, sep, rest = name.partition(NS_SEP)
+    return (space, rest) if sep and space in namespaces else (None, name)
 
 
 def to_chat(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,10 +161,13 @@ def _item(item: Mapping[str, Any], out: list[dict[str, Any]]) -> None:
         args = item.get("arguments")
         if kind == "custom_tool_call":
             args = orjson.dumps({"input": str(item.get("input", ""))}).decode()
+        name = str(item.get("name", ""))
+        if item.get("namespace"):
+            name = f"{item['namespace']}{NS_SEP}{name}"
         call = {
             "id": str(item.get("call_id") or item.get("id") or ""),
             "type": "function",
-            "function": {"name": str(item.get("name", "")), "arguments": str(args or "{}")},
+            "function": {"name": name, "arguments": str(args or "{}")},
         }
         _assistant_turn(out).setdefault("tool_calls", []).append(call)
     elif kind in ("function_call_output", "custom_tool_call_output"):
@@ -169,13 +189,15 @@ def _tool_output(item: Mapping[str, Any], out: list[dict[str, Any]]) -> None:
         out.append({"role": "user", "content": [label, *images]})
 
 
-def _tools(tools: Any) -> list[dict[str, Any]]:
+def _tools(tools: Any, prefix: str = "") -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, Mapping):
             continue
-        if tool.get("type") == "function":
-            function: dict[str, Any] = {"name": str(tool.get("name", ""))}
+        if tool.get("type") == "namespace" and not prefix:
+            out += _tools(tool.get("tools"), f"{tool.get('name', '')}{NS_SEP}")
+        elif tool.get("type") == "function":
+            function: dict[str, Any] = {"name": prefix + str(tool.get("name", ""))}
             if tool.get("description"):
                 function["description"] = str(tool["description"])
             function["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
@@ -275,11 +297,21 @@ def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
 
 
 def call_item(
-    item_id: str, call_id: str, name: str, arguments: str, custom: bool, status: str = "completed"
+    item_id: str,
+    call_id: str,
+    name: str,
+    arguments: str,
+    custom: bool,
+    status: str = "completed",
+    namespaces: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """A ``function_call`` item, or ``custom_tool_call`` for a freeform tool."""
+    """A ``function_call`` item (with its ``namespace`` when the name is a flattened
+    namespaced tool), or ``custom_tool_call`` for a freeform tool."""
     if custom:
-        parsed = orjson.loads(arguments) if arguments.strip().startswith("{") else {}
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError:
+            parsed = {"input": arguments}  # a model that sent the raw input unwrapped
         raw = parsed.get("input", "") if isinstance(parsed, dict) else ""
         return {
             "id": "ctc_" + item_id.removeprefix("fc_"),
@@ -289,7 +321,8 @@ def call_item(
             "name": name,
             "input": str(raw),
         }
-    return {
+    space, name = split_name(name, namespaces)
+    item = {
         "id": item_id,
         "type": "function_call",
         "status": status,
@@ -297,10 +330,17 @@ def call_item(
         "name": name,
         "arguments": arguments,
     }
+    if space:
+        item["namespace"] = space
+    return item
 
 
 def from_chat(
-    body: Mapping[str, Any], rid: str, created: int, custom: frozenset[str]
+    body: Mapping[str, Any],
+    rid: str,
+    created: int,
+    custom: frozenset[str],
+    namespaces: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """A ``response`` object for a chat completion ``body``."""
     choices = body.get("choices") or [{}]
@@ -318,7 +358,10 @@ def from_chat(
         name = str(function.get("name", ""))
         call_id = str(call.get("id") or f"call_{rid}_{i}")
         args = str(function.get("arguments") or "{}")
-        output.append(call_item(f"fc_{rid}_{i}", call_id, name, args, name in custom))
+        item = call_item(
+            f"fc_{rid}_{i}", call_id, name, args, name in custom, "completed", namespaces
+        )
+        output.append(item)
     response = envelope("resp_" + rid, str(body.get("model", "")), created, "completed", output)
     response["usage"] = usage(body.get("usage"))
     return finish(response, choice.get("finish_reason"))

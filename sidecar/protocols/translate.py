@@ -58,21 +58,23 @@ class TranslateContext:
     include_usage: bool = False
     prompt_estimate: int = 0
     custom_tools: frozenset[str] = frozenset()  # Responses freeform tools, by name
+    namespaces: frozenset[str] = frozenset()  # Responses tool namespaces (flattened ``ns__fn``)
 
     @classmethod
     def for_request(
         cls, client_protocol: str, body: Mapping[str, Any], **fields: Any
     ) -> TranslateContext:
         """A context with the hints read off the client's request ``body`` filled in
-        (``include_usage``, ``custom_tools``); ``fields`` set the rest."""
+        (``include_usage``, ``custom_tools``, ``namespaces``); ``fields`` set the rest."""
         options = body.get("stream_options")
         include = isinstance(options, Mapping) and bool(options.get("include_usage"))
         custom: frozenset[str] = frozenset()
+        spaces: frozenset[str] = frozenset()
         if client_protocol == "responses":
-            from sidecar.protocols.responses import custom_tool_names
+            from sidecar.protocols.responses import custom_tool_names, namespace_names
 
-            custom = custom_tool_names(body)
-        return cls(include_usage=include, custom_tools=custom, **fields)
+            custom, spaces = custom_tool_names(body), namespace_names(body)
+        return cls(include_usage=include, custom_tools=custom, namespaces=spaces, **fields)
 
 
 class StreamTranslator(Protocol):

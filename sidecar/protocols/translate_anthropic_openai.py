@@ -15,12 +15,15 @@ Request mapping (what is dropped is dropped on purpose, never half-sent):
   model is flagged ``reasoning``/``thinking`` (signatures are never sent).
 - ``thinking`` enabled/adaptive -> ``reasoning_effort`` for reasoning models.
 - ``max_tokens`` -> ``ModelConfig.token_param`` (capped at ``max_output``);
-  ``stop_sequences`` -> ``stop``; ``metadata.user_id`` -> ``user``; streaming
+  ``stop_sequences`` -> ``stop``; ``metadata.user_id`` -> ``user`` (the account or
+  device of Claude Code's JSON form; hashed beyond 64 characters); Claude Code's
+  ``x-anthropic-billing-header`` system line is dropped; streaming
   always asks for ``stream_options.include_usage``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +84,7 @@ def translate_request(
         out["stop"] = [str(s) for s in stops][:4]  # OpenAI accepts at most four
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping) and metadata.get("user_id"):
-        out["user"] = str(metadata["user_id"])
+        out["user"] = end_user(str(metadata["user_id"]))
     effort = _effort(body, model)
     if effort:
         out["reasoning_effort"] = effort
@@ -89,6 +92,25 @@ def translate_request(
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
     return out
+
+
+def end_user(user_id: str) -> str:
+    """OpenAI's ``user`` (at most 64 characters) for Anthropic's ``metadata.user_id``.
+
+    Claude Code 2.1 sends a JSON object (device_id, account_uuid, session_id): the
+    account or device is the end user. Anything longer than 64 characters becomes a
+    stable hash of itself.
+    """
+    if user_id.startswith("{"):
+        try:
+            parsed = orjson.loads(user_id)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            user_id = str(parsed.get("account_uuid") or parsed.get("device_id") or user_id)
+    if len(user_id) <= 64:
+        return user_id
+    return "h-" + hashlib.sha256(user_id.encode()).hexdigest()[:62]
 
 
 def _effort(body: Mapping[str, Any], model: ModelConfig) -> str | None:
@@ -111,7 +133,10 @@ def _effort(body: Mapping[str, Any], model: ModelConfig) -> str | None:
 
 def _messages(body: Mapping[str, Any], model: ModelConfig) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    system = wa.system_text(body.get("system"))
+    system = body.get("system")
+    if isinstance(system, list):  # Claude Code's billing line is for Anthropic, not a prompt
+        system = [b for b in system if not _is_billing(b)]
+    system = wa.system_text(system)
     if system:
         out.append({"role": "system", "content": system})
     for msg in body.get("messages") or []:
@@ -131,6 +156,11 @@ def _messages(body: Mapping[str, Any], model: ModelConfig) -> list[dict[str, Any
             if assistant:
                 out.append(assistant)
     return out
+
+
+def _is_billing(block: Any) -> bool:
+    text = block.get("text") if isinstance(block, Mapping) else None
+    return isinstance(text, str) and text.startswith("x-anthropic-billing-header:")
 
 
 def image_url(block: Mapping[str, Any]) -> str | None:

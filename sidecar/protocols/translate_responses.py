@@ -59,7 +59,7 @@ class ResponsesTo:
     def response(self, body: Mapping[str, Any], ctx: TranslateContext) -> dict[str, Any]:
         if self.provider_kind == "anthropic":
             body = o2a.translate_response(body, ctx)
-        return rs.from_chat(body, ctx.request_id, ctx.created, ctx.custom_tools)
+        return rs.from_chat(body, ctx.request_id, ctx.created, ctx.custom_tools, ctx.namespaces)
 
     def stream(self, ctx: TranslateContext) -> ResponsesStream:
         return ResponsesStream(ctx, anthropic=self.provider_kind == "anthropic")
@@ -217,14 +217,20 @@ class ResponsesStream:
         out: list[bytes] = []
         if index not in self._tools_seen:
             self._tools_seen.add(int(str(index)))
+            out += self._close_item()
             n = len(self._output)
             name = str(function.get("name") or "")
             call_id = str(call.get("id") or f"call_{self._ctx.request_id}_{index}")
             custom = name in self._ctx.custom_tools
             item = rs.call_item(
-                f"fc_{self._ctx.request_id}_{n}", call_id, name, "", False, "in_progress"
+                f"fc_{self._ctx.request_id}_{n}",
+                call_id,
+                name,
+                "",
+                False,
+                "in_progress",
+                self._ctx.namespaces,
             )
-            out += self._close_item()
             if custom:  # announced whole at its end
                 self._open, self._item_id, self._text = f"tool:{index}", str(item["id"]), ""
             else:
@@ -293,7 +299,9 @@ class ResponsesStream:
             )
         else:
             call_id, name, custom = self._call
-            item = rs.call_item(item_id, call_id, name, text or "{}", custom)
+            item = rs.call_item(
+                item_id, call_id, name, text or "{}", custom, "completed", self._ctx.namespaces
+            )
             if custom:
                 out.append(
                     self._event(

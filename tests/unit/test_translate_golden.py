@@ -116,6 +116,13 @@ def test_stream_shape(feature: str) -> None:
         assert events[-1][0] in ("response.completed", "response.incomplete", "response.failed")
         seqs = [d["sequence_number"] for _, d in events]
         assert seqs == list(range(len(seqs)))
+        added = [
+            (d["output_index"], d["item"]["id"])
+            for e, d in events
+            if e == "response.output_item.added"
+        ]
+        assert [i for i, _ in added] == list(range(len(added)))
+        assert len({item_id for _, item_id in added}) == len(added), "item ids must be unique"
 
 
 def _update() -> None:
