@@ -13,9 +13,10 @@ Seams (see ``sidecar.ingress.keys`` for every key):
   ``TranslatorPair``; a missing pair makes dispatch skip the candidate
   ("protocol_mismatch").
 
-Resources: exactly one ``aiohttp.ClientSession`` (``trust_env=True`` so
-``HTTPS_PROXY``/``NO_PROXY`` apply; CA bundle from ``server.ca_bundle`` or
-``SSL_CERT_FILE``) is created and closed by the cleanup context, which also
+Resources: exactly one ``aiohttp.ClientSession`` (CA bundle from
+``server.ca_bundle`` or ``SSL_CERT_FILE``; ``HTTPS_PROXY``/``NO_PROXY`` resolved
+once per provider at startup rather than aiohttp's per-request ``trust_env``
+lookups) is created and closed by the cleanup context, which also
 builds the ``Dispatcher`` and flips readiness. Nothing happens at import time.
 """
 
@@ -52,6 +53,7 @@ from sidecar.routing.engine import build_router
 from sidecar.telemetry.http import install as install_telemetry
 from sidecar.upstream.dispatch import Dispatcher
 from sidecar.upstream.health import Health
+from sidecar.upstream.providers import proxy_for
 from sidecar.upstream.translators import default_translators
 
 __all__ = [
@@ -120,10 +122,13 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     """Own the one ClientSession for the app's lifetime; build the dispatcher on it."""
     config = app[CONFIG]
     connector = TCPConnector(limit=0, ssl=ssl_context(config) or True, ttl_dns_cache=300)
-    session = ClientSession(connector=connector, trust_env=True)
+    session = ClientSession(connector=connector)
     runtime = app[RUNTIME]
     runtime.session = session
-    runtime.dispatcher = Dispatcher(config, session, app[HEALTH], app[TRACER], app[TRANSLATORS])
+    proxies = {name: proxy_for(p.base_url, os.environ) for name, p in config.providers.items()}
+    runtime.dispatcher = Dispatcher(
+        config, session, app[HEALTH], app[TRACER], app[TRANSLATORS], proxies
+    )
     runtime.ready = True
     try:
         yield

@@ -42,12 +42,14 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     config = app[CONFIG]
     provider = config.providers.get(model.provider)
     headers = {"x-tierline-model": model.name}
-    session = app[RUNTIME].session
+    runtime = app[RUNTIME]
+    session = runtime.session
+    proxy = runtime.dispatcher.proxies.get(model.provider) if runtime.dispatcher else None
     if provider is not None and provider.kind == "anthropic" and session is not None:
         headers["x-tierline-provider"] = provider.name
         answer = await forward_count_tokens(
             session, app[HEALTH], provider, model, body, request.headers,
-            config.server.connect_timeout,
+            config.server.connect_timeout, proxy,
         )  # fmt: skip
         if answer is not None:
             status, raw = answer

@@ -29,6 +29,7 @@ async def forward_count_tokens(
     body: Mapping[str, Any],
     client_headers: Mapping[str, str],
     connect_timeout: float,
+    proxy: str | None = None,
 ) -> tuple[int, bytes] | None:
     keys = health.keys(provider)
     if not keys:
@@ -39,7 +40,10 @@ async def forward_count_tokens(
     try:
         async with asyncio.timeout(connect_timeout + _COUNT_TIMEOUT):
             async with session.post(
-                endpoint_url(provider, "count_tokens"), data=orjson.dumps(out), headers=headers
+                endpoint_url(provider, "count_tokens"),
+                data=orjson.dumps(out),
+                headers=headers,
+                proxy=proxy,
             ) as resp:
                 raw = await resp.read()
     except (ClientError, TimeoutError):

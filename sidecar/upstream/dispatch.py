@@ -82,13 +82,16 @@ class Dispatcher:
         health: Health,
         tracer: Tracer,
         translators: Mapping[tuple[str, str], TranslatorPair],
+        proxies: Mapping[str, str | None] | None = None,
     ) -> None:
+        """``proxies``: provider name -> outbound proxy URL (see ``providers.proxy_for``)."""
         self._server = config.server
         self._providers = config.providers
         self._session = session
         self._health = health
         self._tracer = tracer
         self._translators = translators
+        self.proxies: Mapping[str, str | None] = proxies or {}
         self._timeout = ClientTimeout(total=None, sock_connect=config.server.connect_timeout)
 
     async def run(
@@ -210,7 +213,11 @@ class Dispatcher:
             try:
                 async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
                     resp = await self._session.post(
-                        t.url, data=t.body, headers=headers, timeout=self._timeout
+                        t.url,
+                        data=t.body,
+                        headers=headers,
+                        timeout=self._timeout,
+                        proxy=self.proxies.get(t.provider.name),
                     )
                     if resp.status != 200:
                         raw = await resp.read()

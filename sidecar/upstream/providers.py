@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -64,6 +65,25 @@ def endpoint_url(provider: ProviderConfig, endpoint: str) -> str:
     if provider.kind == "anthropic" and not base.endswith("/v1"):
         base += "/v1"
     return base + _PATHS[endpoint]
+
+
+def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy for ``url`` from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` and ``NO_PROXY``.
+
+    Resolved once per provider at startup (aiohttp's ``trust_env`` would look
+    the environment and ~/.netrc up in a thread on every request).
+    """
+    proxies = {k.lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v}
+    parts = urlsplit(url)
+    proxy = proxies.get(f"{parts.scheme}_proxy") or proxies.get("all_proxy")
+    if not proxy:
+        return None
+    host = (parts.hostname or "").lower()
+    for entry in proxies.get("no_proxy", "").split(","):
+        entry = entry.strip().lower().split(":")[0].lstrip(".")
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return None
+    return proxy
 
 
 def upstream_headers(
