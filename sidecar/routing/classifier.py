@@ -30,8 +30,8 @@ def _p(pattern: str, flags: int = _I) -> re.Pattern[str]:
 
 
 def _w(*alternatives: str, flags: int = _I) -> re.Pattern[str]:
-    """``\b(?:a|b|...)`` (whole words) over the given alternatives (each a regex)."""
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?!\w)", flags)
+    """``\b(?:a|b|...)`` over the given alternatives (each a regex): whole words, plurals too."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", flags)
 
 
 # (profile, weight, patterns): each matching pattern adds ``weight``.

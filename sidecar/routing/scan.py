@@ -38,7 +38,8 @@ _PATH_KEYS = ("file_path", "path", "filePath", "filename", "notebook_path", "tar
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+)$", re.MULTILINE)
 _FAILING = re.compile(
     r"(\bFAILED\b|\bFAIL:|Traceback \(most recent call last\)|"
-    r"\b[1-9]\d* (?:failed|failing|errors?)\b|npm ERR!|[Ee]xit code [1-9]|exited with (?:code )?[1-9]|panicked at|AssertionError|"
+    r"\b[1-9]\d* (?:failed|failing|errors?)\b|npm ERR!|[Ee]xit code [1-9]|"
+    r"exited with (?:code )?[1-9]|panicked at|AssertionError|"
     r"Segmentation fault|command not found|BUILD FAILED|\berror(?:\[E\d+\])?:)"
 )
 _TEXT_PATH = re.compile(r"(?<![\w/.])((?:[\w.-]+/)+[\w.-]+\.\w{1,5})\b")

@@ -311,6 +311,37 @@ def huge_cases() -> list[tuple[str, str, tuple[str, dict[str, str], dict[str, An
     ]
 
 
+# Held out: written after the classifier was tuned on the cases above, and not used to tune it.
+HOLDOUT: list[tuple[str, str, list[Turn]]] = [
+    ("cc", R, [U("login works locally but on staging every request comes back 401 after about ten minutes")]),
+    ("cc", R, [U("can you think about how the notification service should fan out to email, sms and push without blocking the request?")]),
+    ("cc", C, [U("add pagination controls under the search results")]),
+    ("cc", C, [U("please write the migration guide section for v3 in docs/upgrading.md")]),
+    ("cc", R, [U("p95 latency on /search doubled after Tuesday's release")]),
+    ("cc", C, [U("swap moment.js for date-fns in the frontend")]),
+    ("cc", R, [U("go through the PR and flag anything that could leak PII into the logs")]),
+    ("cc", C, [U("ok now hook the new endpoint up to the UI")]),
+    ("cc", R, [U("Implement the retry queue"), T("write", "src/queue/retry.py"), T("bash", "pytest tests/queue -x", "E   AssertionError: assert 2 == 3\nFAILED tests/queue/test_retry.py::test_backoff", True)]),
+    ("cc", C, [U("Add the metrics exporter"), T("write", "src/metrics/export.go"), T("edit", "src/main.go"), T("bash", "go test ./...", "ok  \\tacme/metrics\\t0.41s")]),
+    ("cc", R, [U("the worker pool deadlocks under load, I can reproduce with the stress script")]),
+    ("cc", C, [U("make the error messages in the CLI friendlier")]),
+    ("oc", R, [U("memory usage climbs until the pod gets OOMKilled, roughly every six hours")]),
+    ("oc", C, [U("add a copy-to-clipboard button next to each code block")]),
+    ("oc", R, [U("what's the right way to version the public API so mobile clients don't break? lay out a few approaches")]),
+    ("oc", C, [U("convert the class components in src/legacy to hooks")]),
+    ("oc", C, [U("ok")]),
+    ("codex", R, [U("cargo test passes locally but the release build segfaults on arm64")]),
+    ("codex", C, [U("add shell completions for zsh and fish")]),
+    ("codex", R, [U("audit the unsafe blocks in src/ffi for soundness")]),
+    ("codex", C, [U("implement the `export` subcommand"), T("edit", "src/cli/export.rs"), T("bash", "cargo test export", "test result: ok. 5 passed; 0 failed")]),
+    ("aider", C, [U("add docstrings to every public function in models.py")]),
+    ("aider", R, [U("the totals are wrong when a discount and a coupon apply to the same order")]),
+]  # fmt: skip
+
+
+HARNESS = {"cc": "claude_code", "oc": "opencode", "codex": "codex", "aider": "aider"}
+
+
 def _case(
     cid: str, harness: str, label: str, note: str, req: tuple[str, dict[str, str], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -411,8 +442,13 @@ def build() -> dict[str, list[dict[str, Any]]]:
     ]
     shapes = {"cc": claude_code, "oc": opencode, "codex": codex}
     files["path_tags"] = [
-        _case(f"path-{i}", h, lab, "path tags", shapes[h](turns, f"pt{i}"))
+        _case(f"path-{i}", HARNESS[h], lab, "path tags", shapes[h](turns, f"pt{i}"))
         for i, (h, lab, turns) in enumerate(PATHS)
+    ]  # type: ignore[operator]
+    fns = {"cc": claude_code, "oc": opencode, "codex": codex, "aider": aider}
+    files["holdout"] = [
+        _case(f"holdout-{i}", HARNESS[h], lab, "held out", fns[h](turns, f"ho{i}"))
+        for i, (h, lab, turns) in enumerate(HOLDOUT)
     ]  # type: ignore[operator]
     files["huge"] = [
         _case(f"huge-{i}", "mixed", lab, note, req)

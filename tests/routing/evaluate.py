@@ -83,6 +83,14 @@ def report(outcomes: list[Outcome], misses: bool = False) -> tuple[str, float, i
     for label in TIERS:
         row = [sum(1 for o in outcomes if o.case["label"] == label and o.tier == t) for t in TIERS]
         lines.append(f"{label:<11}" + "".join(f"{n:>10}" for n in row))
+    held = [o for o in outcomes if o.case["id"].startswith("holdout-")]
+    if held:
+        tuned = len(outcomes) - len(held)
+        tuned_ok = sum(o.ok for o in outcomes) - sum(o.ok for o in held)
+        lines.append(
+            f"held out (written after the classifier was tuned): {sum(o.ok for o in held)}"
+            f"/{len(held)}; tuning set: {tuned_ok}/{tuned}"
+        )
     r_to_q = sum(1 for o in outcomes if o.case["label"] == "reasoning" and o.tier == "quick")
     lines.append(f"reasoning-labelled cases routed to quick: {r_to_q}")
     by_harness: dict[str, list[Outcome]] = {}
