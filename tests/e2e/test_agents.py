@@ -1,0 +1,78 @@
+"""Real coding agents end to end through tierline (issue 5, point 6).
+
+Each test runs one agent CLI non-interactively (see ``e2e_agents``) against
+tierline, which routes its requests (``auto``) to an OpenAI-protocol fake
+provider answering with scripted tool calls. The agent really writes
+``greet.py``, edits it and runs ``git commit`` in a temporary repository. The
+test checks the file, the commit, what reached the provider, and that
+tierline's ``/metrics`` counted the lines added and removed and the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import e2e_agents as sc
+import pytest
+from conftest import RunAgent
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = pytest.mark.slow
+
+
+def metric(result: dict[str, Any], name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    total = 0.0
+    text = "\n".join(result["metrics"]) + "\n"
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+def git(workdir: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=workdir, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def check_session(result: dict[str, Any], workdir: Path) -> None:
+    """What every agent's session must have done, seen from the repo, the fake and tierline."""
+    context = json.dumps({k: result[k] for k in ("returncode", "stdout", "stderr")})[-3000:]
+    assert not result["timed_out"], context
+    assert result["returncode"] == 0, context
+    # The files and the commit, as the agent made them.
+    assert (workdir / sc.FILE).read_text() == sc.FINAL
+    assert git(workdir, "log", "-1", "--format=%s") == sc.COMMIT_MESSAGE
+    assert git(workdir, "show", "--format=", "--name-only", "HEAD") == sc.FILE
+    assert git(workdir, "status", "--porcelain", "--", sc.FILE) == ""
+    assert git(workdir, "show", f"HEAD:{sc.FILE}") == sc.FINAL.rstrip("\n")
+    # Every model call went through tierline to the OpenAI-protocol fake; the script ran out.
+    chats = [r for r in result["requests"] if r["path"] == "/v1/chat/completions"]
+    assert chats and len(chats) == len(result["requests"])
+    assert {r["model"] for r in chats} == {sc.FAKE_MODEL}
+    assert result["scripts_left"] == 0
+    # tierline counted the session's productivity from the agent's own tool calls.
+    lines = "tierline_lines_of_code_count_total"
+    assert metric(result, lines, type="added", language="python") == sc.EXPECTED_ADDED
+    assert metric(result, lines, type="removed", language="python") == sc.EXPECTED_REMOVED
+    assert metric(result, "tierline_commit_count_total") == sc.EXPECTED_COMMITS
+    assert metric(result, "tierline_requests_total", outcome="success") == len(chats)
+
+
+def test_claude_code(agent_run: RunAgent, tmp_path: Path) -> None:
+    """Claude Code (Anthropic Messages) -> tierline -> OpenAI Chat Completions fake."""
+    workdir = tmp_path / "repo"
+    result = agent_run("claude", workdir)
+    check_session(result, workdir)
+    final = json.loads(result["stdout"])
+    assert final["result"] == sc.FINAL_TEXT
+    assert final["is_error"] is False and final["num_turns"] == 4
+    # Usage reached Claude Code through the translation (stream_options.include_usage).
+    assert final["usage"]["output_tokens"] > 0
+    assert all(r["stream_options"] == {"include_usage": True} for r in result["requests"])
+    assert {"Write", "Edit", "Bash"} <= set(result["requests"][0]["tools"])
