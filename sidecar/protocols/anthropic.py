@@ -107,6 +107,71 @@ def strip_thinking(body: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+SIGNATURE_TAG = "tierline:"  # tierline:<provider>:<the provider's own signature>
+
+
+def tag_signature(value: str, provider: str) -> str:
+    """A thinking signature (or redacted data) marked with the provider that issued it.
+
+    The client stores it verbatim and sends it back; ``thinking_for`` reads the mark,
+    so no session state is needed to know who issued which block.
+    """
+    return f"{SIGNATURE_TAG}{provider}:{value}" if value else value
+
+
+def tag_block(block: Mapping[str, Any], provider: str) -> Mapping[str, Any]:
+    """``block`` with its signature tagged (thinking, redacted_thinking); others as is."""
+    key = {"thinking": "signature", "redacted_thinking": "data"}.get(str(block.get("type")))
+    value = block.get(key) if key else None
+    if not isinstance(value, str) or not value or value.startswith(SIGNATURE_TAG):
+        return block
+    return {**block, str(key): tag_signature(value, provider)}
+
+
+def _restore(block: Mapping[str, Any], provider: str) -> Mapping[str, Any] | None:
+    """The block to send to ``provider`` (original signature), or None to drop it."""
+    key = "signature" if block.get("type") == "thinking" else "data"
+    value = block.get(key)
+    if not isinstance(value, str) or not value:
+        return None  # unsigned: produced by translating another provider's reasoning
+    if not value.startswith(SIGNATURE_TAG):
+        return block  # not seen by tierline when issued: leave it to the provider
+    issuer, _, original = value[len(SIGNATURE_TAG) :].partition(":")
+    return {**block, key: original} if issuer == provider and original else None
+
+
+def thinking_for(body: Mapping[str, Any], provider: str) -> tuple[Mapping[str, Any], bool]:
+    """``body`` with thinking blocks fit for ``provider``: its own signatures restored,
+    unsigned blocks and blocks issued by another provider removed; and whether any
+    block was removed. ``body`` is not modified (a changed copy is returned)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return body, False
+    changed = dropped = False
+    out: list[Any] = []
+    for msg in messages:
+        content = msg.get("content") if isinstance(msg, Mapping) else None
+        if not isinstance(content, list) or not any(
+            isinstance(b, Mapping) and b.get("type") in THINKING_TYPES for b in content
+        ):
+            out.append(msg)
+            continue
+        kept: list[Any] = []
+        for block in content:
+            if isinstance(block, Mapping) and block.get("type") in THINKING_TYPES:
+                fit = _restore(block, provider)
+                dropped = dropped or fit is None
+                changed = changed or fit is not block
+                if fit is not None:
+                    kept.append(fit)
+            else:
+                kept.append(block)
+        out.append({**msg, "content": kept or [{"type": "text", "text": "..."}]})
+    if not changed:
+        return body, False
+    return {**body, "messages": out}, dropped
+
+
 def error_message(body: Any) -> str:
     """The human message from an Anthropic-style (or any JSON) error body."""
     if isinstance(body, Mapping):

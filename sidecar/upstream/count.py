@@ -15,6 +15,7 @@ import orjson
 from aiohttp import ClientError, ClientSession
 
 from sidecar.config import ModelConfig, ProviderConfig
+from sidecar.protocols.anthropic import thinking_for
 from sidecar.upstream.health import Health
 from sidecar.upstream.providers import endpoint_url, upstream_headers
 
@@ -34,7 +35,8 @@ async def forward_count_tokens(
     keys = health.keys(provider)
     if not keys:
         return None
-    out = dict(body)
+    fit, _ = thinking_for(body, provider.name)  # no foreign thinking signatures
+    out = dict(fit)
     out["model"] = model.upstream
     headers = upstream_headers(provider, keys[0][1], client_headers)
     try:

@@ -7,9 +7,13 @@ timestamp, configured model name, the client's own request for hints such as
 model's ``extra_body``, and turns dicts into bytes. Everything here is pure and
 idempotent like the translators: a retry or the next candidate re-runs it.
 
-It also hardens the Anthropic identity path: thinking blocks whose signature is
-empty were produced by tierline's own translation of another provider's
-reasoning, and an Anthropic provider rejects them; they are removed.
+It also hardens the Anthropic identity path so that a thinking signature never
+reaches a provider that did not issue it: signatures going to the client are
+tagged ``tierline:<provider>:<signature>``; on the way back each block is
+restored for its issuer and removed for any other provider, as are unsigned
+blocks (tierline's own translation of another provider's reasoning). The tag
+travels with the conversation, so no session state is needed and replicas
+agree.
 """
 
 from __future__ import annotations
@@ -99,16 +103,6 @@ def crossing(client: str, kind: str) -> TranslatorPair:
     return TranslatorPair(request, response, stream, error)
 
 
-def _has_unsigned_thinking(body: Mapping[str, Any]) -> bool:
-    for msg in body.get("messages") or []:
-        content = msg.get("content") if isinstance(msg, Mapping) else None
-        for block in content if isinstance(content, list) else []:
-            if isinstance(block, Mapping) and block.get("type") == "thinking":
-                if not block.get("signature"):
-                    return True
-    return False
-
-
 def _in_tool_loop(body: Mapping[str, Any]) -> bool:
     messages = body.get("messages") or []
     last = messages[-1] if messages else {}
@@ -117,31 +111,111 @@ def _in_tool_loop(body: Mapping[str, Any]) -> bool:
     return any(isinstance(b, Mapping) and b.get("type") == "tool_result" for b in blocks)
 
 
-def anthropic_identity_request(
-    base: Callable[[Mapping[str, Any], AttemptInfo], tuple[bytes, bool]],
-) -> Callable[[Mapping[str, Any], AttemptInfo], tuple[bytes, bool]]:
-    """``base`` (the identity request) after removing unsigned thinking blocks, if any."""
+RequestFn = Callable[[Mapping[str, Any], AttemptInfo], tuple[bytes, bool]]
+ResponseFn = Callable[[bytes, dict[str, Any], AttemptInfo], bytes]
+StreamFn = Callable[[AttemptInfo, bool], StreamEncoder]
+
+
+def anthropic_identity_request(base: RequestFn) -> RequestFn:
+    """``base`` (the identity request) with thinking blocks fit for the provider:
+    its own tagged signatures restored, foreign or unsigned blocks removed
+    (``anthropic.thinking_for``). When that leaves an open tool loop without its
+    thinking, extended thinking is turned off for the request (Anthropic demands
+    the loop's signed thinking block back when it is on)."""
 
     def request(body: Mapping[str, Any], info: AttemptInfo) -> tuple[bytes, bool]:
-        if _has_unsigned_thinking(body):
-            body = wa.strip_thinking(body)
-            if _in_tool_loop(body):  # Anthropic wants the loop's signed thinking back; none left
-                body.pop("thinking", None)
+        body, dropped = wa.thinking_for(body, info.provider)
+        if dropped and _in_tool_loop(body) and "thinking" in body:
+            body = {k: v for k, v in body.items() if k != "thinking"}
         return base(body, info)
 
     return request
 
 
+def _tag_content(obj: dict[str, Any], provider: str) -> bool:
+    """Tag the signatures in a message's ``content`` in place; whether any changed."""
+    content = obj.get("content")
+    if not isinstance(content, list):
+        return False
+    tagged = [wa.tag_block(b, provider) if isinstance(b, Mapping) else b for b in content]
+    changed = any(a is not b for a, b in zip(tagged, content, strict=True))
+    obj["content"] = tagged
+    return changed
+
+
+def anthropic_identity_response(base: ResponseFn) -> ResponseFn:
+    """``base`` with thinking signatures tagged with the provider that issued them."""
+
+    def response(raw: bytes, obj: dict[str, Any], info: AttemptInfo) -> bytes:
+        out = base(raw, obj, info)
+        if b'"signature"' not in out and b"redacted_thinking" not in out:
+            return out
+        parsed = orjson.loads(out)
+        return orjson.dumps(parsed) if _tag_content(parsed, info.provider) else out
+
+    return response
+
+
+class _SigningEncoder:
+    """The identity stream with ``signature_delta`` / redacted data tagged by issuer."""
+
+    __slots__ = ("_base", "_provider")
+
+    def __init__(self, base: StreamEncoder, provider: str) -> None:
+        self._base = base
+        self._provider = provider
+
+    def event(self, event: SSEEvent, tap: Tap) -> bytes:
+        data = event.data
+        if b'"signature_delta"' in data or b'"redacted_thinking"' in data:
+            obj = orjson.loads(data)
+            delta = obj.get("delta")
+            block = obj.get("content_block")
+            if isinstance(delta, dict) and isinstance(delta.get("signature"), str):
+                delta["signature"] = wa.tag_signature(delta["signature"], self._provider)
+            elif isinstance(block, dict):
+                obj["content_block"] = wa.tag_block(block, self._provider)
+            return (
+                b"event: "
+                + str(obj.get("type")).encode()
+                + b"\ndata: "
+                + orjson.dumps(obj)
+                + b"\n\n"
+            )
+        return self._base.event(event, tap)
+
+    def finish(self, tap: Tap) -> bytes:
+        return self._base.finish(tap)
+
+
+def anthropic_identity_stream(base: StreamFn) -> StreamFn:
+    def stream(info: AttemptInfo, client_usage: bool) -> StreamEncoder:
+        return _SigningEncoder(base(info, client_usage), info.provider)
+
+    return stream
+
+
 def add_crossings(pairs: dict[tuple[str, str], TranslatorPair]) -> None:
-    """Register every cross-protocol pair and harden the Anthropic identity pair in ``pairs``."""
+    """Register every cross-protocol pair and harden the Anthropic identity pair in ``pairs``
+    (thinking signatures tagged with their issuer on the way out, checked on the way in)."""
     for client, kind in CROSSINGS:
         pairs[(client, kind)] = crossing(client, kind)
     ident = pairs.get(("anthropic", "anthropic"))
     if ident is not None:
-        hardened = anthropic_identity_request(ident.request)
         pairs[("anthropic", "anthropic")] = TranslatorPair(
-            hardened, ident.response, ident.stream, ident.error
+            anthropic_identity_request(ident.request),
+            anthropic_identity_response(ident.response),
+            anthropic_identity_stream(ident.stream),
+            ident.error,
         )
 
 
-__all__ = ["CROSSINGS", "add_crossings", "anthropic_identity_request", "context", "crossing"]
+__all__ = [
+    "CROSSINGS",
+    "add_crossings",
+    "anthropic_identity_request",
+    "anthropic_identity_response",
+    "anthropic_identity_stream",
+    "context",
+    "crossing",
+]
