@@ -194,7 +194,8 @@ async def play_session(stack: Stack) -> int:
             assert await _send(http, stack, headers, stream=True) == 200
             sent += 1
         sent += await fail_burst(stack, ("quick", "coding", "coding"))
-        assert await _send(http, stack, {}, stream=False) == 502  # all resting: cooldown skips
+        # Every coding candidate is resting now: this request records cooldown skips.
+        assert await _send(http, stack, {"x-tierline-tier": "coding"}, stream=False) == 502
         return sent + 1
 
 
