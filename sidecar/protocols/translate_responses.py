@@ -251,78 +251,52 @@ class ResponsesStream:
         return out
 
     def _close_item(self) -> list[bytes]:
+        """Finish the open output item: its closing events, then ``output_item.done``."""
         if self._open is None:
             return []
         kind, item_id, text, index = self._open, self._item_id, self._text, len(self._output)
         self._open = None
-        out: list[bytes] = []
-        if kind == "message":
-            item = rs.message_item(item_id, text)
-            out.append(
-                self._event(
-                    "response.output_text.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    text=text,
-                    logprobs=[],
-                )
-            )
-            out.append(
-                self._event(
-                    "response.content_part.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    part=item["content"][0],
-                )
-            )
-        elif kind == "reasoning":
-            item = rs.reasoning_item(item_id, text)
-            out.append(
-                self._event(
-                    "response.reasoning_text.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    text=text,
-                )
-            )
-            out.append(
-                self._event(
-                    "response.content_part.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    part=item["content"][0],
-                )
-            )
+        if kind in ("message", "reasoning"):
+            item, out = self._close_text(kind, item_id, text, index)
         else:
-            call_id, name, custom = self._call
-            item = rs.call_item(
-                item_id, call_id, name, text or "{}", custom, "completed", self._ctx.namespaces
-            )
-            if custom:
-                out.append(
-                    self._event(
-                        "response.output_item.added",
-                        output_index=index,
-                        item={**item, "status": "in_progress"},
-                    )
-                )
-            else:
-                out.append(
-                    self._event(
-                        "response.function_call_arguments.done",
-                        item_id=item_id,
-                        output_index=index,
-                        name=name,
-                        arguments=text or "{}",
-                    )
-                )
+            item, out = self._close_call(item_id, text, index)
         self._output.append(item)
         out.append(self._event("response.output_item.done", output_index=index, item=item))
         return out
+
+    def _close_text(
+        self, kind: str, item_id: str, text: str, index: int
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        where = {"item_id": item_id, "output_index": index, "content_index": 0}
+        if kind == "message":
+            item = rs.message_item(item_id, text)
+            part: dict[str, Any] = {"type": "output_text", "text": text, "annotations": []}
+            done = self._event("response.output_text.done", **where, text=text, logprobs=[])
+        else:
+            item = rs.reasoning_item(item_id, text)
+            part = {"type": "reasoning_text", "text": text}
+            done = self._event("response.reasoning_text.done", **where, text=text)
+        return item, [done, self._event("response.content_part.done", **where, part=part)]
+
+    def _close_call(
+        self, item_id: str, text: str, index: int
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        call_id, name, custom = self._call
+        arguments = text or "{}"
+        item = rs.call_item(
+            item_id, call_id, name, arguments, custom, "completed", self._ctx.namespaces
+        )
+        if custom:  # announced only now, whole
+            added = {**item, "status": "in_progress"}
+            return item, [self._event("response.output_item.added", output_index=index, item=added)]
+        done = self._event(
+            "response.function_call_arguments.done",
+            item_id=item_id,
+            output_index=index,
+            name=name,
+            arguments=arguments,
+        )
+        return item, [done]
 
     def _end(self) -> list[bytes]:
         out = self._start({})
