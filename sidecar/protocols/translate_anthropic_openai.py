@@ -13,7 +13,9 @@ Request mapping (what is dropped is dropped on purpose, never half-sent):
   user message; ``is_error`` prefixes the text with ``Error: ``.
 - ``tool_use`` -> ``tool_calls``; thinking text -> ``reasoning_content`` when the
   model is flagged ``reasoning``/``thinking`` (signatures are never sent).
-- ``thinking`` enabled/adaptive -> ``reasoning_effort`` for reasoning models.
+- ``thinking`` enabled/adaptive -> ``reasoning_effort`` for reasoning models;
+  OpenAI-style reasoning models (``reasoning`` and ``max_completion_tokens``) get no
+  ``temperature``, ``top_p`` or ``stop``, which they reject.
 - ``max_tokens`` -> ``ModelConfig.token_param`` (capped at ``max_output``);
   ``stop_sequences`` -> ``stop``; ``metadata.user_id`` -> ``user`` (the account or
   device of Claude Code's JSON form; hashed beyond 64 characters); Claude Code's
@@ -88,6 +90,9 @@ def translate_request(
     effort = _effort(body, model)
     if effort:
         out["reasoning_effort"] = effort
+    if model.reasoning and model.token_param == "max_completion_tokens":
+        for key in ("temperature", "top_p", "stop"):  # OpenAI reasoning models reject these
+            out.pop(key, None)
     if body.get("stream"):
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
