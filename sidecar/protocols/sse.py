@@ -23,6 +23,12 @@ class SSEEvent:
 
 def parse_block(block: bytes) -> SSEEvent | None:
     """One event from a block of lines (without the blank line); None for comment-only blocks."""
+    if block.startswith(b"data: ") and b"\n" not in block:  # fast path: OpenAI chunks
+        return SSEEvent(None, block[6:], block + _SEP)
+    if block.startswith(b"event: ") and block.count(b"\n") == 1:  # fast path: Anthropic
+        head, _, line = block.partition(b"\n")
+        if line.startswith(b"data: "):
+            return SSEEvent(head[7:].strip().decode("utf-8", "replace"), line[6:], block + _SEP)
     event: str | None = None
     data: list[bytes] = []
     for line in block.split(b"\n"):

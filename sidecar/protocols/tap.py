@@ -21,6 +21,20 @@ from sidecar.exchange import ToolCall, Usage
 from sidecar.protocols.sse import SSEEvent
 
 _CONTENT_KEYS = ("content", "tool_calls", "reasoning_content", "reasoning", "refusal")
+_NULLABLE = (b'"usage"', b'"finish_reason"')
+
+
+def _worth_parsing(data: bytes) -> bool:
+    """False for a plain content delta (nothing the tap records beyond "content came")."""
+    if b'"tool_calls"' in data or b'"error"' in data:
+        return True
+    for key in _NULLABLE:
+        at = data.find(key)
+        if at >= 0 and not data[at + len(key) : at + len(key) + 8].lstrip(b": ").startswith(
+            b"null"
+        ):
+            return True
+    return False
 
 
 def _int(value: Any) -> int:
@@ -104,6 +118,10 @@ class OpenAITap(Tap):
 
     kind = "openai"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._content_seen = False
+
     def json_body(self, obj: dict[str, Any]) -> None:
         self.model = obj.get("model") if isinstance(obj.get("model"), str) else None
         if isinstance(obj.get("usage"), dict):
@@ -122,6 +140,9 @@ class OpenAITap(Tap):
         if data == b"[DONE]" or not data:
             self.last = None
             return False
+        if self._content_seen and not _worth_parsing(data):
+            self.last = None  # a text delta once content flows: not parsed at all
+            return True
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -148,6 +169,7 @@ class OpenAITap(Tap):
                     content = True
             for call in delta.get("tool_calls") or ():
                 self._tool_delta(call)
+        self._content_seen = self._content_seen or content
         return content
 
     def _tool_delta(self, call: dict[str, Any]) -> None:

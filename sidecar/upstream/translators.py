@@ -75,16 +75,34 @@ def rewrite_model(raw: bytes, reported: str | None, name: str, obj: Any) -> byte
 
 
 class _OpenAIIdentityStream:
-    __slots__ = ("name", "client_usage")
+    """Every chunk carries ``model``: unparsed ones get a byte replacement of the id
+    the provider reported in the first chunk (both JSON spacings)."""
+
+    __slots__ = ("name", "client_usage", "_swaps")
 
     def __init__(self, info: AttemptInfo, client_usage: bool) -> None:
         self.name = info.model.name
         self.client_usage = client_usage
+        self._swaps: tuple[tuple[bytes, bytes], ...] | None = None
+
+    def _swap(self, raw: bytes, reported: str) -> bytes:
+        if self._swaps is None:
+            old, new = reported.encode(), self.name.encode()
+            self._swaps = tuple(
+                (b'"model"' + sep + b'"' + old + b'"', b'"model"' + sep + b'"' + new + b'"')
+                for sep in (b":", b": ")
+            )
+        for old_bytes, new_bytes in self._swaps:
+            if old_bytes in raw:
+                return raw.replace(old_bytes, new_bytes, 1)
+        return raw
 
     def event(self, event: SSEEvent, tap: Tap) -> bytes:
         obj = tap.last
         if obj is None:
-            return event.raw
+            if tap.model is None or tap.model == self.name:
+                return event.raw
+            return self._swap(event.raw, tap.model)
         if not self.client_usage and not obj.get("choices") and "usage" in obj:
             return b""  # the usage chunk tierline asked for, not the client
         reported = obj.get("model")
