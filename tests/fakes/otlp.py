@@ -192,7 +192,7 @@ def _handler(kind: str) -> Any:
         else:
             receiver.traces.append(ExportTraceServiceRequest.FromString(data))
             reply = ExportTraceServiceResponse()
-        receiver.headers.append(dict(request.headers))
+        receiver.headers.append({k.lower(): v for k, v in request.headers.items()})
         async with receiver.changed:
             receiver.changed.notify_all()
         return web.Response(body=reply.SerializeToString(), content_type="application/x-protobuf")
