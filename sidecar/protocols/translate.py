@@ -23,15 +23,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 from sidecar.config import ModelConfig
 from sidecar.errors import error_body, error_for_status
 from sidecar.protocols import anthropic as wire_anthropic
 from sidecar.protocols import openai as wire_openai
 
 __all__ = [
+    "DONE",
+    "EventData",
     "StreamTranslator",
     "TranslateContext",
     "Translator",
+    "event_object",
     "map_error",
     "pair",
 ]
@@ -77,8 +82,29 @@ class TranslateContext:
         return cls(include_usage=include, custom_tools=custom, namespaces=spaces, **fields)
 
 
+EventData = str | bytes | Mapping[str, Any]  # raw SSE data, or the object already parsed
+DONE = "[DONE]"
+
+
+def event_object(data: EventData) -> Mapping[str, Any] | str | None:
+    """The JSON object of one SSE event's data (``data`` itself when already parsed, as
+    dispatch's tap leaves it); ``DONE`` for OpenAI's end marker; None for anything else."""
+    if isinstance(data, Mapping):
+        return data
+    text = data.strip()
+    if not text:
+        return None
+    if text in ("[DONE]", b"[DONE]"):
+        return DONE
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 class StreamTranslator(Protocol):
-    def feed(self, name: str | None, data: str | bytes) -> list[bytes]: ...
+    def feed(self, name: str | None, data: EventData) -> list[bytes]: ...
 
     def close(self) -> list[bytes]: ...
 

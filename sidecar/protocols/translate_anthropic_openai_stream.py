@@ -24,12 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from sidecar.exchange import Usage
 from sidecar.protocols import anthropic as wa
 from sidecar.protocols import openai as wo
-from sidecar.protocols.translate import TranslateContext
+from sidecar.protocols.translate import DONE, EventData, TranslateContext, event_object
 
 
 class OpenAIToAnthropicStream:
@@ -47,21 +45,13 @@ class OpenAIToAnthropicStream:
         self._usage: Usage | None = None
 
     # -- public -------------------------------------------------------------
-    def feed(self, name: str | None, data: str | bytes) -> list[bytes]:
-        if isinstance(data, bytes):
-            data = data.decode("utf-8", "replace")
+    def feed(self, name: str | None, data: EventData) -> list[bytes]:
         if self._done:
             return []
-        data = data.strip()
-        if not data:
-            return []
-        if data == "[DONE]":
+        obj = event_object(data)
+        if obj == DONE:
             return self._finish()
-        try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return []
-        if not isinstance(obj, dict):
+        if not isinstance(obj, Mapping):
             return []
         if obj.get("error"):
             return self._error(obj)

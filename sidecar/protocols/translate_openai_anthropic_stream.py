@@ -24,12 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from sidecar.exchange import Usage
 from sidecar.protocols import anthropic as wa
 from sidecar.protocols import openai as wo
-from sidecar.protocols.translate import TranslateContext
+from sidecar.protocols.translate import EventData, TranslateContext, event_object
 
 Chunk = dict[str, Any]
 
@@ -49,7 +47,7 @@ class AnthropicToOpenAIStream:
         self._usage = Usage()
 
     # -- bytes API --------------------------------------------------------------
-    def feed(self, name: str | None, data: str | bytes) -> list[bytes]:
+    def feed(self, name: str | None, data: EventData) -> list[bytes]:
         return [self._encode(c) for c in self.chunks(name, data)]
 
     def close(self) -> list[bytes]:
@@ -59,17 +57,12 @@ class AnthropicToOpenAIStream:
         return wo.DONE if chunk.get("object") == "[DONE]" else wo.sse_data(chunk)
 
     # -- chunk API (used by the Responses translator) ---------------------------
-    def chunks(self, name: str | None, data: str | bytes) -> list[Chunk]:
+    def chunks(self, name: str | None, data: EventData) -> list[Chunk]:
         """Chunk dicts for one Anthropic event; ``{"object": "[DONE]"}`` marks the end."""
-        if isinstance(data, bytes):
-            data = data.decode("utf-8", "replace")
-        if self._done or not data.strip():
+        if self._done:
             return []
-        try:
-            event = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return []
-        if not isinstance(event, dict):
+        event = event_object(data)
+        if not isinstance(event, Mapping):
             return []
         kind = event.get("type") or name
         if kind == "message_start":

@@ -31,7 +31,7 @@ import orjson
 from sidecar.config import ModelConfig
 from sidecar.protocols import responses as rs
 from sidecar.protocols import translate_openai_anthropic as o2a
-from sidecar.protocols.translate import TranslateContext, map_error
+from sidecar.protocols.translate import DONE, EventData, TranslateContext, event_object, map_error
 from sidecar.protocols.translate_openai_anthropic_stream import AnthropicToOpenAIStream
 
 
@@ -93,23 +93,18 @@ class ResponsesStream:
         self._usage: Mapping[str, Any] | None = None
 
     # -- public -------------------------------------------------------------
-    def feed(self, name: str | None, data: str | bytes) -> list[bytes]:
-        if isinstance(data, bytes):
-            data = data.decode("utf-8", "replace")
+    def feed(self, name: str | None, data: EventData) -> list[bytes]:
         if self._done:
             return []
+        chunks: list[Mapping[str, Any]]
         if self._inner is not None:
-            chunks = self._inner.chunks(name, data)
+            chunks = list(self._inner.chunks(name, data))
         else:
-            text = data.strip()
-            if text == "[DONE]":
+            obj = event_object(data)
+            if obj == DONE:
                 chunks = [{"object": "[DONE]"}]
             else:
-                try:
-                    parsed = orjson.loads(text) if text else None
-                except orjson.JSONDecodeError:
-                    parsed = None
-                chunks = [parsed] if isinstance(parsed, dict) else []
+                chunks = [obj] if isinstance(obj, Mapping) else []
         out: list[bytes] = []
         for chunk in chunks:
             out += self._chunk(chunk)

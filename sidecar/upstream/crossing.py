@@ -63,7 +63,9 @@ class _Encoder:
         self._stream = stream
 
     def event(self, event: SSEEvent, tap: Tap) -> bytes:
-        return b"".join(self._stream.feed(event.event, event.data))
+        # The tap has parsed most events already (``last`` is reset per event): reuse it.
+        parsed = tap.last
+        return b"".join(self._stream.feed(event.event, parsed if parsed else event.data))
 
     def finish(self, tap: Tap) -> bytes:
         return b"".join(self._stream.close())
