@@ -51,6 +51,7 @@ _USER_PATTERNS: tuple[tuple[str, str, str, bool], ...] = (
     ("Generate a title for this conversation", "background", "title", True),
 )
 _SMALL_MODELS = ("haiku",)
+_HEAD = 1500
 
 
 def _scan(text: str, patterns: tuple[tuple[str, str, str, bool], ...]) -> AgentRole | None:
@@ -73,7 +74,7 @@ def detect_role(
         if sub == "compact":
             return AgentRole("background", "summary", True)
         return AgentRole("subagent", sub, False)
-    head = conv.system[:6000]
+    head = conv.system[:_HEAD]  # the harnesses put these prompts first
     found = _scan(head, _SYSTEM_PATTERNS)
     if found:
         return found

@@ -9,7 +9,10 @@ of a conversation on). Profiles map to tiers in ``PROFILE_TIER``.
 
 from __future__ import annotations
 
+import functools
 import re
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 PROFILES = ("planner", "debugger", "reviewer", "coder", "refactorer", "assistant")
@@ -22,20 +25,72 @@ PROFILE_TIER = {
     "assistant": "quick",
 }
 _SCAN_CHARS = 6000
-_I = re.IGNORECASE
+_LEAD = re.compile(r"[a-z0-9]+")
 
 
-def _p(pattern: str, flags: int = _I) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
+def _split_top(body: str) -> list[str]:
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    for ch in body:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
 
 
-def _w(*alternatives: str, flags: int = _I) -> re.Pattern[str]:
-    """``\b(?:a|b|...)`` over the given alternatives (each a regex): whole words, plurals too."""
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", flags)
+def _leads(src: str) -> tuple[str, ...]:
+    """Literal word starts one of which any match of ``src`` must begin with ('' = unknown)."""
+    for prefix in ("^\\s*", "\\b"):
+        if src.startswith(prefix):
+            src = src[len(prefix) :]
+    if src.startswith("("):
+        start = 3 if src.startswith("(?:") else 1
+        depth = 0
+        for end, ch in enumerate(src):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and end:
+                break
+        out: list[str] = []
+        for alt in _split_top(src[start:end]):
+            out += _leads(alt)
+        return tuple(out)
+    m = _LEAD.match(src)
+    return (m.group(0),) if m else ("",)
+
+
+class _Sig:
+    """One weighted signal: a regex over the lower-cased text, run only when one of its
+    lead words starts a word of the text (cheap gate: most signals never run)."""
+
+    __slots__ = ("pattern", "leads", "raw")
+
+    def __init__(self, pattern: str, leads: tuple[str, ...], raw: bool = False) -> None:
+        self.pattern = re.compile(pattern)
+        self.leads = () if "" in leads else leads  # () = always run
+        self.raw = raw  # match the original text (case-sensitive) instead of the lower-cased one
+
+
+def _p(pattern: str, raw: bool = False, leads: tuple[str, ...] | None = None) -> _Sig:
+    return _Sig(pattern, leads if leads is not None else _leads(pattern), raw)
+
+
+def _w(*alternatives: str) -> _Sig:
+    """``\\b(?:a|b|...)`` over the given alternatives (each a regex): whole words, plurals too."""
+    leads = tuple(lead for alt in alternatives for lead in _leads(alt))
+    return _Sig(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", leads)
 
 
 # (profile, weight, patterns): each matching pattern adds ``weight``.
-_SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
+_SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
     (
         "debugger",
         2.0,
@@ -60,7 +115,7 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
             _w(
                 r"stopped working", r"since (?:the|yesterday)", r"after (?:the|yesterday'?s) deploy"
             ),
-            _p(r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b", 0),
+            _p(r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b", raw=True, leads=("?error", "?exception")),
             _p(
                 r"\bwhy (?:is|does|do|did|are|would|am)\b[^?.]{0,80}"
                 r"\b(fail|crash|return|break|slow|hang|wrong|empty|null|nil|zero|differ|show)"
@@ -216,19 +271,25 @@ _SIGNALS: tuple[tuple[str, float, tuple[re.Pattern[str], ...]], ...] = (
     ),
 )
 
-_TRACE = _p(
+_FLAT: tuple[tuple[str, float, _Sig], ...] = tuple(
+    (profile, weight, sig) for profile, weight, sigs in _SIGNALS for sig in sigs
+)
+_TRACE = re.compile(
     r"(Traceback \(most recent call last\)|^\s+at [\w$.<>]+ ?\(.*:\d+(?::\d+)?\)|"
     r'^\s*File "[^"]+", line \d+|error\[E\d+\]|npm ERR!|^FAILED |panicked at|'
     r"^\s*(?:[\w.]+(?:Error|Exception)): |Segmentation fault|^E\s{2,}\w)",
     re.MULTILINE,
 )
+_TRACE_GATES = ("Traceback", 'File "', "error[", "ERR!", "FAILED", "panicked", "rror: ",
+                 "xception: ", "Segmentation", "    at ", "\nE  ")  # fmt: skip
 _FENCE = re.compile(r"```")
 _URL = re.compile(r"\b\w+://\S+")
 _DIFF = re.compile(r"^(diff --git|@@ -\d+)", re.MULTILINE)
 _FILE_EXT = re.compile(
     r"\b[\w/.-]+\.(py|ts|tsx|js|jsx|go|rs|java|kt|rb|php|cs|cpp|c|h|sql|vue|svelte)\b"
 )
-_ERROR_WORD = re.compile(r"\berror\b(?! handling| message| messages| codes?| page| boundar)", _I)
+_ERROR_WORD = re.compile(r"\berror\b(?! handling| message| messages| codes?| page| boundar)")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -250,6 +311,35 @@ def _scan_text(text: str) -> str:
     return text[:half] + "\n" + text[-half:]
 
 
+@functools.cache
+def _index() -> tuple[Mapping[str, tuple[int, ...]], tuple[int, ...], tuple[tuple[str, int], ...]]:
+    """(lead word -> signal ids, lead lengths, (substring, id) gates); built once, read-only."""
+    table: dict[str, list[int]] = {}
+    gates: list[tuple[str, int]] = []
+    for i, (_, _, sig) in enumerate(_FLAT):
+        for lead in sig.leads or ("",):
+            if lead.startswith("?") or not lead:
+                gates.append((lead[1:], i))  # "" always runs
+            else:
+                table.setdefault(lead, []).append(i)
+    lengths = sorted({len(k) for k in table})
+    frozen = types.MappingProxyType({k: tuple(v) for k, v in table.items()})
+    return frozen, tuple(lengths), tuple(gates)
+
+
+def _triggered(lower: str) -> list[int]:
+    table, lengths, gates = _index()
+    ids = {i for sub, i in gates if sub in lower}
+    for word in set(_WORD.findall(lower)):
+        for n in lengths:
+            if n > len(word):
+                break
+            hit = table.get(word[:n])
+            if hit:
+                ids.update(hit)
+    return sorted(ids)
+
+
 def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     scores = dict.fromkeys(PROFILES, 0.0)
     hits: list[str] = []
@@ -257,12 +347,13 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     plain = "\n".join(prose)  # keyword scoring ignores pasted code
     if "://" in plain:
         plain = _URL.sub(" ", plain)  # words inside URLs are not intent
-    for profile, weight, patterns in _SIGNALS:
-        for pat in patterns:
-            if pat.search(plain):
-                scores[profile] += weight
-                hits.append(profile)
-    if _TRACE.search(text):
+    lower = plain.lower()
+    for i in _triggered(lower):
+        profile, weight, sig = _FLAT[i]
+        if sig.pattern.search(plain if sig.raw else lower):
+            scores[profile] += weight
+            hits.append(profile)
+    if any(g in text for g in _TRACE_GATES) and _TRACE.search(text):
         scores["debugger"] += 2.5
         hits.append("trace")
     if "```" in text:
@@ -270,9 +361,9 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
         scores[key] += 0.3
     if _DIFF.search(text):
         scores["reviewer" if scores["reviewer"] else "coder"] += 0.5
-    if _ERROR_WORD.search(plain):
+    if _ERROR_WORD.search(lower):
         scores["debugger"] += 0.4
-    if _FILE_EXT.search(plain):
+    if _FILE_EXT.search(lower):
         scores["coder"] += 0.1
     if len(plain) > 600 and scores["planner"]:
         scores["planner"] += 0.3

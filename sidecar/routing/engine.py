@@ -86,6 +86,7 @@ class Router:
         self._order = order
         self._profile_tier = _profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
         self._fallbacks = self._resolve_all(routing.fallback_chain)
+        self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
 
     # -- construction helpers -------------------------------------------------
@@ -143,7 +144,7 @@ class Router:
         facts = Facts(
             order=self._order,
             profile_tier=self._profile_tier,
-            models=frozenset(self._config.models),
+            models=self._model_names,
             header_tier=h.get("x-tierline-tier") or None,
             directive_profile=state.directive_profile or None,
             lock=state.lock or None,
@@ -293,7 +294,9 @@ class Router:
             tier = d.tier or (self._tier_of(chosen[0]) if chosen else None)
             return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
-        tier, cands, note = fit(tier, self._order, self.table.candidates, needs)
+        tier, cands, note = fit(
+            tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES
+        )
         if note:
             notes.append(note)
         if d.profile == "reviewer" and self._config.routing.review_strategy == "alternate":

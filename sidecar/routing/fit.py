@@ -74,8 +74,9 @@ def fit(
     order: Sequence[str],
     candidates: Mapping[str, Sequence[ModelConfig]],
     needs: Needs,
+    limit: int = 4,
 ) -> tuple[str, list[ModelConfig], str]:
-    """(tier actually used, fitting candidates in rank order, note for the reason)."""
+    """(tier actually used, up to ``limit`` fitting candidates in rank order, note)."""
     start = order.index(tier) if tier in order else 0
     steps = [tier] + [order[i] for i in range(start - 1, -1, -1)]
     steps += [order[i] for i in range(start + 1, len(order))]  # last resort: weaker tiers
@@ -86,6 +87,8 @@ def fit(
             why = unfit(m, needs)
             if why is None:
                 ok.append(m)
+                if len(ok) >= limit:
+                    break
             elif len(skipped) < 4:
                 skipped.append(f"{m.name} ({why})")
         if ok:
