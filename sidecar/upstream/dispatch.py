@@ -35,6 +35,7 @@ from sidecar.errors import (
 from sidecar.exchange import Attempt
 from sidecar.protocols.tap import Tap, make_tap
 from sidecar.routing.plan import RoutePlan
+from sidecar.telemetry.spans import client_span_attributes, finish_client_span, inject_trace
 from sidecar.upstream import relay
 from sidecar.upstream.call import Call
 from sidecar.upstream.health import Health
@@ -90,6 +91,7 @@ class Dispatcher:
         self._session = session
         self._health = health
         self._tracer = tracer
+        self._propagate_trace = config.telemetry.propagate_trace
         self._translators = translators
         self.proxies: Mapping[str, str | None] = proxies or {}
         self._timeout = ClientTimeout(total=None, sock_connect=config.server.connect_timeout)
@@ -200,16 +202,16 @@ class Dispatcher:
         span = self._tracer.start_span(
             "chat " + t.model.name,
             kind=SpanKind.CLIENT,
-            attributes={
-                "gen_ai.operation.name": "chat",
-                "gen_ai.provider.name": t.provider.name,
-                "gen_ai.request.model": t.model.upstream,
-            },
+            attributes=client_span_attributes(
+                t.plan, t.model, t.provider, t.url, t.call.request_id
+            ),
         )
         resp: ClientResponse | None = None
         clean = False
         try:
             headers = _headers_for(t, key)
+            if self._propagate_trace:
+                inject_trace(headers, span)
             try:
                 async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
                     resp = await self._session.post(
@@ -245,6 +247,7 @@ class Dispatcher:
                     resp.release()
                 else:
                     resp.close()
+            finish_client_span(span, t.call, t.model)
             span.end()
 
     def _failed(self, t: _Target, span: Any, started: float, failure: Failure) -> Failure:

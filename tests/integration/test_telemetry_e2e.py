@@ -195,6 +195,9 @@ async def test_server_span_continues_traceparent_with_client_spans(session: Sess
     assert client["name"].startswith("chat ")
     assert client["attributes"]["gen_ai.operation.name"] == "chat"
     assert client["attributes"]["gen_ai.provider.name"]
+    assert client["attributes"]["server.address"] == "127.0.0.1"
+    assert client["attributes"]["gen_ai.usage.output_tokens"] > 0
+    assert client["attributes"]["tierline.route.method"]
     record = next(r for r in rx.log_records() if r["trace_id"] == trace_id)
     assert record["attributes"]["tierline.model.requested"] == "sonnet"
     received = await _fake_requests(session.fake_url)
@@ -280,3 +283,25 @@ async def test_prometheus_scrapes_metrics(session: Session, prometheus: Any) -> 
     assert {r["metric"]["le"] for r in buckets} >= {"0.01", "81.92", "+Inf"}
     cost = await _query(base, "sum(tierline_cost_usage_USD_total)")
     assert float(cost[0]["value"][1]) > 0
+
+
+async def test_traceparent_reaches_providers_only_when_configured(aiohttp_server: Any) -> None:
+    otlp = build_otlp_app()
+    otlp_server = await aiohttp_server(otlp)
+    fake = await aiohttp_server(build_fake_app())
+    fake_url = str(fake.make_url("")).rstrip("/")
+    telemetry = TelemetryConfig(
+        endpoint=str(otlp_server.make_url("")).rstrip("/"), propagate_trace=True
+    )
+    app = build_app(dataclasses.replace(demo_config(fake_url), telemetry=telemetry))
+    tierline = await aiohttp_server(app)
+    body = {"model": "sonnet", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    async with ClientSession() as http:
+        url = tierline.make_url("/v1/messages")
+        headers = {**HEADERS, "traceparent": TRACEPARENT}
+        async with http.post(url, json=body, headers=headers) as resp:
+            assert resp.status == 200
+    received = await _fake_requests(fake_url)
+    sent = [{k.lower(): v for k, v in r["headers"].items()} for r in received]
+    trace_id = TRACEPARENT.split("-")[1]
+    assert sent and all(h["traceparent"].split("-")[1] == trace_id for h in sent)
