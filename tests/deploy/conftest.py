@@ -51,3 +51,4 @@ def write_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, P
 def tls_files(tmp_path: Path) -> tuple[Path, Path]:
     """A fresh self-signed certificate and key for 127.0.0.1."""
     return write_self_signed(tmp_path)
+

@@ -5,6 +5,7 @@ accepts the rules. (Queries against a real Prometheus: test_dashboards_prometheu
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -12,14 +13,27 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "grafana"))
-import build  # noqa: E402  (grafana/build.py, a script, not a package)
+from sidecar.telemetry import names
 
-from sidecar.telemetry import names  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+BUILDER = ROOT / "grafana" / "build.py"
+
+
+def _load_builder() -> ModuleType:
+    """grafana/build.py (a script, not a package) under a name that cannot clash."""
+    spec = importlib.util.spec_from_file_location("tierline_grafana_build", BUILDER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_builder()
 
 BOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
 RULES = ROOT / "grafana" / "alerts" / "tierline-alerts.yaml"

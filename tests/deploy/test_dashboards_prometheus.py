@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import orjson
@@ -42,8 +44,20 @@ from sidecar.demo.run import DEMO_KEY, _play, demo_config
 from sidecar.demo.story import SESSION
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "grafana"))
-import build  # noqa: E402  (grafana/build.py)
+BUILDER = ROOT / "grafana" / "build.py"
+
+
+def _load_builder() -> ModuleType:
+    """grafana/build.py (a script, not a package) under a name that cannot clash."""
+    spec = importlib.util.spec_from_file_location("tierline_grafana_build", BUILDER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_builder()
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 RULES = ROOT / "grafana" / "alerts" / "tierline-alerts.yaml"
