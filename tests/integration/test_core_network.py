@@ -1,0 +1,97 @@
+"""Outbound network behaviour: HTTP(S)_PROXY / NO_PROXY, the overall deadline,
+and a candidate that keeps failing cooling down."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import openai
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import fake_requests
+
+MSG = [{"role": "user", "content": "hi"}]
+
+
+async def _proxy(aiohttp_server: Any, fake: TestServer) -> tuple[TestServer, list[str]]:
+    """A forward proxy that records each absolute request target and relays to the fake."""
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.raw_path)
+        async with ClientSession() as session:
+            async with session.post(
+                fake.make_url(request.path), data=await request.read(), headers=request.headers
+            ) as resp:
+                body = await resp.read()
+                return web.Response(status=resp.status, body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    return await aiohttp_server(app), seen
+
+
+@pytest.mark.parametrize("bypass", [False, True])
+async def test_http_proxy_and_no_proxy(
+    tierline: Any,
+    fake: TestServer,
+    aiohttp_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    bypass: bool,
+) -> None:
+    proxy, seen = await _proxy(aiohttp_server, fake)
+    monkeypatch.setenv("HTTP_PROXY", str(proxy.make_url("")))
+    # The SDK honours these variables too: it reaches tierline as "localhost" (bypassed),
+    # tierline reaches the fake as 127.0.0.1 (proxied unless bypassed as well).
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1" if bypass else "localhost")
+    server = await tierline()
+    client = openai.AsyncOpenAI(
+        base_url=f"http://localhost:{server.port}/v1", api_key="k", max_retries=0
+    )
+    try:
+        done = await client.chat.completions.create(model="gpt-good", messages=MSG)
+    finally:
+        await client.close()
+    assert done.model == "gpt-good"
+    assert (
+        done.choices[0].message.content
+        == "Hello from the fake fake-gpt. This is a deterministic answer."
+    )
+    if bypass:
+        assert seen == []
+    else:
+        assert seen == [str(fake.make_url("/v1/chat/completions"))]
+
+
+async def test_deadline_bounds_all_attempts(tierline: Any, openai_client: Any) -> None:
+    server = await tierline(
+        server={"deadline": 0.6, "first_byte_timeout": 5.0},
+        models={"gpt-slow": {"provider": "oa", "upstream": "fake-slow-3000"}},
+        routing={"fallback_chain": ["gpt-good"]},
+    )
+    started = time.monotonic()
+    with pytest.raises(openai.APIStatusError) as info:
+        await openai_client(server).chat.completions.create(model="gpt-slow", messages=MSG)
+    assert time.monotonic() - started < 2.0
+    message = info.value.response.json()["error"]["message"]
+    assert "timeout" in message and "deadline" in message
+    assert info.value.response.headers["x-should-retry"] == "false"
+
+
+async def test_a_model_that_keeps_failing_cools_down(
+    tierline: Any, openai_client: Any, fake: TestServer
+) -> None:
+    server = await tierline(
+        server={"retries_per_candidate": 0},
+        models={"gpt-down": {"provider": "oa", "upstream": "fake-error500"}},
+        routing={"fallback_chain": ["gpt-good"]},
+    )
+    client = openai_client(server)
+    for _ in range(4):
+        raw = await client.chat.completions.with_raw_response.create(model="gpt-down", messages=MSG)
+        assert raw.headers["x-tierline-model"] == "gpt-good"
+    tried = [r["body"]["model"] for r in await fake_requests(fake)]
+    assert tried.count("fake-error500") == 3  # the fourth request skipped it (cooldown)
