@@ -1,8 +1,9 @@
 """Anthropic Messages wire helpers: usage, stop reasons, SSE events, thinking.
 
-Pure functions over wire dicts (no I/O). ``strip_thinking`` is what dispatch
-uses on the identity path when a conversation's thinking blocks were issued by
-another provider: their signatures would be rejected (or leak) elsewhere.
+Pure functions over wire dicts (no I/O). Thinking signatures are tagged with
+the provider that issued them on the way to the client (``tag_block``) and
+checked on the way back (``thinking_for``): a signature only ever returns to its
+issuer; another provider would reject it (or learn from it).
 """
 
 from __future__ import annotations
@@ -83,28 +84,6 @@ def system_text(system: Any) -> str:
             str(b.get("text", "")) for b in system if isinstance(b, dict) and b.get("text")
         )
     return ""
-
-
-def strip_thinking(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of an Anthropic request without thinking blocks in its history.
-
-    Used when the blocks' signatures were issued by a different provider than
-    the one about to receive the request. ``body`` is not modified.
-    """
-    out = dict(body)
-    messages = []
-    for msg in body.get("messages") or []:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(b, dict) and b.get("type") in THINKING_TYPES for b in content
-        ):
-            kept = [
-                b for b in content if not (isinstance(b, dict) and b.get("type") in THINKING_TYPES)
-            ]
-            msg = {**msg, "content": kept or [{"type": "text", "text": "..."}]}
-        messages.append(msg)
-    out["messages"] = messages
-    return out
 
 
 SIGNATURE_TAG = "tierline:"  # tierline:<provider>:<the provider's own signature>

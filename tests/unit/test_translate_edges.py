@@ -189,14 +189,6 @@ def test_openai_client_to_anthropic_thinking_only_outside_tool_loops() -> None:
     assert "thinking" not in o2a_request(tool_loop, CLAUDE, CTX)
 
 
-def test_strip_thinking_keeps_everything_else() -> None:
-    body = _golden("a2o_reasoning", "request.in.json")
-    stripped = wa.strip_thinking(body)
-    assert body["messages"][1]["content"][0]["type"] == "thinking"  # input untouched
-    assert [b["type"] for b in stripped["messages"][1]["content"]] == ["text"]
-    assert stripped["messages"][0] == body["messages"][0]
-
-
 def test_system_turn_after_the_conversation_started_becomes_a_user_note() -> None:
     body = _golden("a2o_claude_code_text", "request.in.json")
     out = a2o_request(body, OPENAI_MODEL, CTX)
