@@ -126,13 +126,13 @@ def _image(url: str) -> dict[str, Any]:
 
 def _blocks(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
+        return [{"type": "text", "text": content}] if content.strip() else []
     out: list[dict[str, Any]] = []
     for part in content if isinstance(content, list) else []:
         if not isinstance(part, Mapping):
             continue
         kind = part.get("type")
-        if kind in ("text", "input_text", "output_text") and part.get("text"):
+        if kind in ("text", "input_text", "output_text") and str(part.get("text") or "").strip():
             out.append({"type": "text", "text": str(part["text"])})
         elif kind == "image_url":
             image = part.get("image_url")
@@ -204,6 +204,10 @@ def _messages(raw: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             out.append({"role": role, "content": blocks})
     for msg in out:  # tool results must open the user turn
         msg["content"].sort(key=lambda b: b.get("type") != "tool_result")
+    if out and out[-1]["role"] == "assistant":  # a prefill may not end in whitespace
+        last = out[-1]["content"][-1]
+        if last.get("type") == "text":
+            last["text"] = last["text"].rstrip()
     return system, out
 
 

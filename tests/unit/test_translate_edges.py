@@ -320,3 +320,28 @@ def test_token_estimate_is_close_and_protocol_aware() -> None:
     responses = _golden("responses_openai", "request.in.json")
     assert estimate_tokens("responses", responses) > 300
     assert count_tokens_answer("anthropic", {"messages": []})["estimated"] is True
+
+
+def test_whitespace_text_never_reaches_anthropic() -> None:
+    body = {
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": "\n",
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": " "}, {"type": "text", "text": "go"}],
+            },
+            {"role": "assistant", "content": "Sure, "},
+        ]
+    }
+    out = o2a_request(body, CLAUDE, CTX)
+    assert [b["type"] for b in out["messages"][1]["content"]] == ["tool_use"]
+    assert out["messages"][2]["content"][1] == {"type": "text", "text": "go"}
+    assert out["messages"][-1]["content"] == [{"type": "text", "text": "Sure,"}]
