@@ -19,6 +19,7 @@ nothing here does I/O except the session store (memory, or Redis).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
@@ -69,9 +70,13 @@ class Router:
         store: SessionStore | None = None,
         llm_ask: Ask | None = None,
         clock: Callable[[], float] = time.time,
+        tier_lock: str | None = None,
     ) -> None:
         routing = config.routing
         self._config = config
+        # Process-wide tier lock (TIERLINE_TIER, set by the chart's tierline.io/tier
+        # annotation): acts as an x-tierline-tier header on requests that carry none.
+        self._tier_lock = tier_lock or None
         self._builder = TierBuilder(config, catalog or default_catalog())
         self.table: TierTable = self._builder.build()
         self._settings = parse_classifier(routing.classifier)
@@ -145,7 +150,7 @@ class Router:
             order=self._order,
             profile_tier=self._profile_tier,
             models=self._model_names,
-            header_tier=h.get("x-tierline-tier") or None,
+            header_tier=h.get("x-tierline-tier") or self._tier_lock,
             directive_profile=state.directive_profile or None,
             lock=state.lock or None,
             named=named,
@@ -361,10 +366,16 @@ class Router:
         return self._with_fallbacks([found] if found else [])
 
 
-def build_router(config: Config, get_session: Callable[[], Any] | None = None) -> Router:
+def build_router(
+    config: Config,
+    get_session: Callable[[], Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Router:
     """The router for an app: the LLM classifier (if enabled) calls out through the
-    app's upstream ClientSession, looked up when a classification runs."""
+    app's upstream ClientSession, looked up when a classification runs. ``TIERLINE_TIER``
+    in ``env`` (default ``os.environ``) locks every request without a tier header."""
     from sidecar.routing.llm_classifier import http_ask
 
     ask = http_ask(get_session, dict(config.providers)) if get_session is not None else None
-    return Router(config, llm_ask=ask)
+    lock = (os.environ if env is None else env).get("TIERLINE_TIER", "").strip() or None
+    return Router(config, llm_ask=ask, tier_lock=lock)
