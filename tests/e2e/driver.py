@@ -107,13 +107,16 @@ def summarize(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def drive(agent: str, workdir: Path, bin_dir: Path, timeout: float) -> dict[str, Any]:
+async def drive(
+    agent: str, workdir: Path, bin_dir: Path, timeout: float, dump: Path | None
+) -> dict[str, Any]:
     scenario = e2e_agents.SCENARIOS[agent]
     fake_app = build_fake_app(models=e2e_agents.FAKE_MODELS)
     async with serving(fake_app) as fake_url:
         app = build_app(e2e_agents.tierline_config(fake_url))
         async with serving(app) as tierline_url, ClientSession() as http:
-            async with http.post(f"{fake_url}/_fake/script", json=scenario.replies(workdir)) as r:
+            script = {"model": e2e_agents.FAKE_MODEL, "replies": scenario.replies(workdir)}
+            async with http.post(f"{fake_url}/_fake/script", json=script) as r:
                 r.raise_for_status()
             argv, env = scenario.command(workdir, bin_dir, tierline_url)
             result = await run_agent(argv, env, workdir, timeout)
@@ -125,6 +128,8 @@ async def drive(agent: str, workdir: Path, bin_dir: Path, timeout: float) -> dic
     result["metrics"] = [line for line in metrics.splitlines() if line.startswith("tierline_")]
     result["requests"] = [summarize(req) for req in requests]
     result["scripts_left"] = left
+    if dump is not None:
+        dump.write_text(json.dumps(requests, indent=1))
     return result
 
 
@@ -134,12 +139,13 @@ def main() -> int:
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--bin", type=Path, default=Path(__file__).parent / "node_modules" / ".bin")
     parser.add_argument("--timeout", type=float, default=90.0)
+    parser.add_argument("--dump", type=Path, help="write the fake's received requests here")
     parser.add_argument("--netns", action="store_true", help="bring lo up (inside unshare -n)")
     args = parser.parse_args()
     if args.netns:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     e2e_agents.prepare_repo(args.workdir)
-    result = asyncio.run(drive(args.agent, args.workdir, args.bin, args.timeout))
+    result = asyncio.run(drive(args.agent, args.workdir, args.bin, args.timeout, args.dump))
     result.update(agent=args.agent, netns=args.netns)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

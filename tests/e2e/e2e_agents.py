@@ -11,6 +11,7 @@ Imported by ``driver.py`` (inside the namespace) and by the tests (expectations)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -35,8 +36,10 @@ EXPECTED_ADDED = WRITTEN.count("\n") + 1  # the write, then the edited line
 EXPECTED_REMOVED = 1
 EXPECTED_COMMITS = 1
 
-FAKE_MODEL = "fake-agent"  # what tierline sends upstream for every agent request
-FAKE_MODELS = (FAKE_MODEL,)
+FAKE_MODEL = "fake-agent"  # what tierline sends upstream for every agent turn
+SIDE_MODEL = "side-model"  # a configured model agents name for side requests (titles)
+FAKE_SIDE_MODEL = "fake-side"  # its upstream id: answers plain text, takes no script
+FAKE_MODELS = (FAKE_MODEL, FAKE_SIDE_MODEL)
 FAKE_KEY = "sk-fake-upstream"
 CLIENT_KEY = "sk-agent-client"
 
@@ -54,9 +57,14 @@ def tierline_config(fake_url: str) -> Config:
                 "upstream": FAKE_MODEL,
                 "context_window": 200000,
                 "prices": {"input": 1.0, "output": 4.0, "cache_read": 0.1},
-            }
+            },
+            SIDE_MODEL: {"provider": "fake", "upstream": FAKE_SIDE_MODEL},
         },
-        "routing": {"default_model": "agent-model", "aliases": {"*": "auto"}},
+        "routing": {
+            "default_model": "agent-model",
+            "tiers": {tier: ["agent-model"] for tier in ("reasoning", "coding", "quick")},
+            "aliases": {"*": "auto"},
+        },
         "telemetry": {"enabled": False},  # no OTLP export; /metrics still serves the counts
     }
     return parse_config(data, {"FAKE_KEY": FAKE_KEY})
@@ -159,6 +167,60 @@ def claude_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command:
     return argv, env
 
 
+# --- OpenCode ----------------------------------------------------------------------------
+
+
+def opencode_replies(workdir: Path) -> list[dict[str, Any]]:
+    path = str(workdir / FILE)
+    commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
+    return [
+        tool_call("write", filePath=path, content=WRITTEN),
+        tool_call("edit", filePath=path, oldString=EDIT_OLD, newString=EDIT_NEW),
+        tool_call("bash", command=commit, description="Commit greet.py"),
+        {"text": FINAL_TEXT},
+    ]
+
+
+def opencode_config(tierline_url: str) -> dict[str, Any]:
+    """opencode.json: a custom OpenAI-compatible provider at tierline, nothing else."""
+    return {
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            "tierline": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "tierline",
+                "options": {"baseURL": tierline_url + "/v1", "apiKey": CLIENT_KEY},
+                "models": {"auto": {"name": "tierline auto"}, SIDE_MODEL: {"name": "side"}},
+            }
+        },
+        "model": "tierline/auto",
+        "small_model": f"tierline/{SIDE_MODEL}",
+        "enabled_providers": ["tierline"],
+        "autoupdate": False,
+        "share": "disabled",
+        "permission": {"edit": "allow", "bash": "allow", "external_directory": "allow"},
+    }
+
+
+def opencode_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command:
+    env = base_env(workdir)
+    config = json.dumps(opencode_config(tierline_url))
+    (home(workdir) / "opencode.json").write_text(config)
+    env.update(
+        OPENCODE_CONFIG=str(home(workdir) / "opencode.json"),
+        OPENCODE_DISABLE_AUTOUPDATE="1",
+        OPENCODE_DISABLE_MODELS_FETCH="1",
+        OPENCODE_DISABLE_LSP_DOWNLOAD="1",
+        OPENCODE_DISABLE_SHARE="1",
+        OPENCODE_DISABLE_DEFAULT_PLUGINS="1",
+        OPENCODE_DISABLE_CLAUDE_CODE="1",
+        OPENCODE_DISABLE_PROJECT_CONFIG="1",
+    )
+    argv = [str(bin_dir / "opencode"), "run", "--model", "tierline/auto", PROMPT]
+    return argv, env
+
+
 SCENARIOS: dict[str, Scenario] = {
     "claude": Scenario(claude_replies, claude_command),
+    "opencode": Scenario(opencode_replies, opencode_command),
 }

@@ -52,16 +52,17 @@ def check_session(result: dict[str, Any], workdir: Path) -> None:
     assert git(workdir, "status", "--porcelain", "--", sc.FILE) == ""
     assert git(workdir, "show", f"HEAD:{sc.FILE}") == sc.FINAL.rstrip("\n")
     # Every model call went through tierline to the OpenAI-protocol fake; the script ran out.
-    chats = [r for r in result["requests"] if r["path"] == "/v1/chat/completions"]
-    assert chats and len(chats) == len(result["requests"])
-    assert {r["model"] for r in chats} == {sc.FAKE_MODEL}
-    assert result["scripts_left"] == 0
+    requests = result["requests"]
+    assert requests and {r["path"] for r in requests} == {"/v1/chat/completions"}
+    chats = [r for r in requests if r["model"] == sc.FAKE_MODEL]
+    assert {r["model"] for r in requests} <= {sc.FAKE_MODEL, sc.FAKE_SIDE_MODEL}
+    assert result["scripts_left"] == 0 and len(chats) == len(sc.claude_replies(workdir))
     # tierline counted the session's productivity from the agent's own tool calls.
     lines = "tierline_lines_of_code_count_total"
     assert metric(result, lines, type="added", language="python") == sc.EXPECTED_ADDED
     assert metric(result, lines, type="removed", language="python") == sc.EXPECTED_REMOVED
     assert metric(result, "tierline_commit_count_total") == sc.EXPECTED_COMMITS
-    assert metric(result, "tierline_requests_total", outcome="success") == len(chats)
+    assert metric(result, "tierline_requests_total", outcome="success") == len(requests)
 
 
 def test_claude_code(agent_run: RunAgent, tmp_path: Path) -> None:
@@ -76,3 +77,18 @@ def test_claude_code(agent_run: RunAgent, tmp_path: Path) -> None:
     assert final["usage"]["output_tokens"] > 0
     assert all(r["stream_options"] == {"include_usage": True} for r in result["requests"])
     assert {"Write", "Edit", "Bash"} <= set(result["requests"][0]["tools"])
+
+
+def test_opencode(agent_run: RunAgent, tmp_path: Path) -> None:
+    """OpenCode (a custom @ai-sdk/openai-compatible provider) -> tierline -> the fake.
+
+    OpenCode names its small model (session titles) ``side-model``; the scripted
+    turns are keyed to the main model, so the title request cannot take one.
+    """
+    workdir = tmp_path / "repo"
+    result = agent_run("opencode", workdir)
+    check_session(result, workdir)
+    assert sc.FINAL_TEXT in result["stdout"]
+    main = [r for r in result["requests"] if r["model"] == sc.FAKE_MODEL]
+    assert all(r["stream_options"] == {"include_usage": True} for r in main)
+    assert {"write", "edit", "bash"} <= set(main[0]["tools"])
