@@ -171,6 +171,10 @@ _SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
             _p(r"\b(?:check|scan|go through)\b[^.?]{0,40}\b(?:bugs|issues|problems|mistakes)"),
             _w(r"(?:any|spot) (?:issues|problems|concerns|bugs|red flags)"),
             _w(r"before (?:i|we) merge", "pull request", "this pr", "the pr", "the diff"),
+            _w(
+                r"(?:take a )?(?:look|glance) (?:at|over) (?:my|the|these|this|our) "
+                r"(?:changes|diff|code|pr|patch|branch|commits?)"
+            ),
         ),
     ),
     (
