@@ -204,11 +204,48 @@ def _messages(raw: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             out.append({"role": role, "content": blocks})
     for msg in out:  # tool results must open the user turn
         msg["content"].sort(key=lambda b: b.get("type") != "tool_result")
+    _pair_tools(out)
     if out and out[-1]["role"] == "assistant":  # a prefill may not end in whitespace
         last = out[-1]["content"][-1]
         if last.get("type") == "text":
             last["text"] = last["text"].rstrip()
     return system, out
+
+
+def _pair_tools(messages: list[dict[str, Any]]) -> None:
+    """Make every ``tool_use`` answered by a ``tool_result`` in the next turn and every
+    result answer a call (Anthropic rejects both mismatches; chat clients that were
+    interrupted or compacted their history send them). Works in place on fresh dicts."""
+    for i, msg in enumerate(messages):
+        if msg["role"] != "user":
+            continue
+        prev = messages[i - 1] if i > 0 else None
+        calls = [b["id"] for b in prev["content"] if b["type"] == "tool_use"] if prev else []
+        blocks: list[dict[str, Any]] = []
+        for block in msg["content"]:
+            if block["type"] == "tool_result" and block["tool_use_id"] not in calls:
+                text = f"Result of tool call {block['tool_use_id']}: {block.get('content')}"
+                block = {"type": "text", "text": text}
+            blocks.append(block)
+        answered = {b["tool_use_id"] for b in blocks if b["type"] == "tool_result"}
+        missing = [
+            {"type": "tool_result", "tool_use_id": c, "content": "(no result)", "is_error": True}
+            for c in calls
+            if c not in answered
+        ]
+        msg["content"] = missing + blocks
+    last = messages[-1] if messages else None
+    if (
+        last
+        and last["role"] == "assistant"
+        and any(b["type"] == "tool_use" for b in last["content"])
+    ):
+        calls = [b["id"] for b in last["content"] if b["type"] == "tool_use"]
+        stubs = [
+            {"type": "tool_result", "tool_use_id": c, "content": "(no result)", "is_error": True}
+            for c in calls
+        ]
+        messages.append({"role": "user", "content": stubs})
 
 
 def _tool_result(msg: Mapping[str, Any]) -> dict[str, Any]:

@@ -345,3 +345,25 @@ def test_whitespace_text_never_reaches_anthropic() -> None:
     assert [b["type"] for b in out["messages"][1]["content"]] == ["tool_use"]
     assert out["messages"][2]["content"][1] == {"type": "text", "text": "go"}
     assert out["messages"][-1]["content"] == [{"type": "text", "text": "Sure,"}]
+
+
+def test_unpaired_tool_calls_and_results_are_repaired_for_anthropic() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    body = {
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "user", "content": "never mind"},  # interrupted: no tool message
+            {"role": "tool", "tool_call_id": "gone", "content": "late"},  # orphan result
+            {"role": "assistant", "content": "ok"},
+        ]
+    }
+    out = o2a_request(body, CLAUDE, CTX)["messages"]
+    assert out[2]["content"][0] == {
+        "type": "tool_result",
+        "tool_use_id": "c1",
+        "content": "(no result)",
+        "is_error": True,
+    }
+    assert {"type": "text", "text": "Result of tool call gone: late"} in out[2]["content"]
+    assert all(b["type"] != "tool_result" or b["tool_use_id"] == "c1" for b in out[2]["content"])
