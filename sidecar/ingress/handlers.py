@@ -22,7 +22,7 @@ from sidecar.exchange import Protocol
 from sidecar.ingress.keys import OBSERVERS, ROUTER, RUNTIME
 from sidecar.routing.plan import RoutePlan
 from sidecar.upstream.call import Call
-from sidecar.upstream.dispatch import REQUEST_ID
+from sidecar.upstream.outcome import REQUEST_ID
 
 _log = logging.getLogger("tierline.ingress")
 

@@ -32,7 +32,7 @@ from sidecar.errors import (
     error_body,
     error_for_status,
 )
-from sidecar.upstream.dispatch import REQUEST_ID
+from sidecar.upstream.outcome import REQUEST_ID
 
 _log = logging.getLogger("tierline.ingress")
 

@@ -26,9 +26,6 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from sidecar.config import Config, ModelConfig, ProviderConfig
 from sidecar.errors import (
-    InvalidRequest,
-    RateLimited,
-    TierlineError,
     UpstreamFailed,
     stream_error_event,
 )
@@ -39,6 +36,7 @@ from sidecar.telemetry.spans import client_span_attributes, finish_client_span, 
 from sidecar.upstream import relay
 from sidecar.upstream.call import Call
 from sidecar.upstream.health import Health
+from sidecar.upstream.outcome import exhausted, response_headers
 from sidecar.upstream.providers import (
     Failure,
     classify_exception,
@@ -48,7 +46,6 @@ from sidecar.upstream.providers import (
 )
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair
 
-REQUEST_ID = web.RequestKey("tierline.request_id", str)  # set by the ingress middleware
 _SKIPS = {
     "protocol_mismatch": "no translator from the client's protocol to this provider",
     "cooldown": "cooling down after repeated failures",
@@ -71,6 +68,23 @@ class _Target:
     url: str
     body: bytes
     client_usage: bool
+
+
+class _Held:
+    """The upstream response of one attempt: released when read to the end, else closed."""
+
+    __slots__ = ("resp", "clean")
+
+    def __init__(self) -> None:
+        self.resp: ClientResponse | None = None
+        self.clean = False
+
+    def release(self) -> None:
+        if self.resp is not None:
+            if self.clean:
+                self.resp.release()
+            else:
+                self.resp.close()
 
 
 class Dispatcher:
@@ -206,49 +220,49 @@ class Dispatcher:
                 t.plan, t.model, t.provider, t.url, t.call.request_id
             ),
         )
-        resp: ClientResponse | None = None
-        clean = False
+        held = _Held()
         try:
             headers = _headers_for(t, key)
             if self._propagate_trace:
                 inject_trace(headers, span)
             try:
                 async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
-                    resp = await self._session.post(
-                        t.url,
-                        data=t.body,
-                        headers=headers,
-                        timeout=self._timeout,
-                        proxy=self.proxies.get(t.provider.name),
-                    )
-                    if resp.status != 200:
-                        raw = await resp.read()
-                        clean = True
-                        secrets = t.provider.api_keys
-                        return self._failed(t, span, started, classify_status(
-                            resp.status, raw, resp.headers, secrets))  # fmt: skip
-                    if not t.call.stream:
-                        raw = await resp.read()
-                        clean = True
-                        return self._complete(t, span, started, raw)
-                    tap = make_tap(t.provider.kind)
-                    encoder = t.pair.stream(t.info, t.client_usage)
-                    primed = await relay.prime(resp, tap, encoder, t.provider.api_keys)
+                    opened = await self._open(t, headers, held)
             except (ClientError, TimeoutError) as exc:
-                phase = "connect" if resp is None else "first_byte"
+                phase = "connect" if held.resp is None else "first_byte"
                 return self._failed(t, span, started, classify_exception(exc, phase))
-            if isinstance(primed, Failure):
-                return self._failed(t, span, started, primed)
-            response, clean = await self._relay(t, span, started, resp, primed)
+            if isinstance(opened, Failure):
+                return self._failed(t, span, started, opened)
+            if isinstance(opened, bytes):
+                return self._complete(t, span, started, opened)
+            assert held.resp is not None
+            response, held.clean = await self._relay(t, span, started, held.resp, opened)
             return response
         finally:
-            if resp is not None:
-                if clean:
-                    resp.release()
-                else:
-                    resp.close()
+            held.release()
             finish_client_span(span, t.call, t.model)
             span.end()
+
+    async def _open(self, t: _Target, headers: dict[str, str], held: _Held) -> Any:
+        """Send; then the error (a Failure), the whole body (bytes) or the primed stream."""
+        resp = held.resp = await self._session.post(
+            t.url,
+            data=t.body,
+            headers=headers,
+            timeout=self._timeout,
+            proxy=self.proxies.get(t.provider.name),
+        )
+        if resp.status != 200:
+            raw = await resp.read()
+            held.clean = True
+            return classify_status(resp.status, raw, resp.headers, t.provider.api_keys)
+        if not t.call.stream:
+            raw = await resp.read()
+            held.clean = True
+            return raw
+        tap = make_tap(t.provider.kind)
+        encoder = t.pair.stream(t.info, t.client_usage)
+        return await relay.prime(resp, tap, encoder, t.provider.api_keys)
 
     def _failed(self, t: _Target, span: Any, started: float, failure: Failure) -> Failure:
         t.call.attempts.append(
@@ -355,39 +369,3 @@ async def _write_eof_quietly(response: web.StreamResponse) -> None:
         await response.write_eof()
     except ConnectionError:
         pass
-
-
-def response_headers(request: web.Request, call: Call, plan: RoutePlan) -> dict[str, str]:
-    """``x-tierline-*`` headers naming what answered (or was tried) for this request."""
-    headers = {
-        "x-tierline-attempts": str(len(call.attempts)),
-        "x-tierline-route": plan.route_header,
-    }
-    if call.model is not None:
-        headers["x-tierline-model"] = call.model.name
-        headers["x-tierline-provider"] = call.provider or ""
-    if plan.tier:
-        headers["x-tierline-tier"] = plan.tier
-    request_id = request.get(REQUEST_ID)
-    if request_id:
-        headers["x-request-id"] = request_id
-    return headers
-
-
-def exhausted(call: Call) -> TierlineError:
-    """One error listing every attempt (provider, status, reason; no secrets)."""
-    lines = []
-    for a in call.attempts:
-        status = str(a.status) if a.status is not None else "-"
-        detail = f": {a.message}" if a.message else ""
-        lines.append(f"{a.model} via {a.provider} -> {status} {a.reason}{detail}")
-    reasons = {a.reason for a in call.attempts}
-    cls: type[TierlineError] = UpstreamFailed
-    if reasons and reasons <= {"rate_limited", "cooldown"} and "rate_limited" in reasons:
-        cls = RateLimited
-    elif reasons == {"context_length"}:
-        cls = InvalidRequest
-    summary = "no candidate model could answer" if call.attempts else "no candidate models"
-    message = f"{summary} ({len(call.attempts)} attempts): " + "; ".join(lines)
-    headers = {"x-should-retry": "false", "x-tierline-attempts": str(len(call.attempts))}
-    return cls(message, code="upstream_exhausted", headers=headers)
