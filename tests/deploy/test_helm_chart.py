@@ -196,6 +196,15 @@ def test_schema_rejects_bad_values() -> None:
                 chart.validate_schema(bad)
 
 
+def test_config_must_open_the_admin_port_the_probes_use() -> None:
+    with pytest.raises(helm.HelmRenderError, match="admin_port = 9999"):
+        _render({"ports": {"proxy": 8787, "admin": 9999}})
+    toml = '[server]\nadmin_host = "0.0.0.0"\nadmin_port = 9999  # probes\n'
+    dep = one(render({"ports": {"admin": 9999}, "config": {"toml": toml}}), "Deployment")
+    (c,) = dep["spec"]["template"]["spec"]["containers"]
+    assert {"name": "tierline-admin", "containerPort": 9999} in c["ports"]
+
+
 def test_image_tag_is_app_version() -> None:
     with helm.Chart.load(CHART) as chart:
         assert chart.values["image"]["tag"] == chart.metadata["appVersion"]
