@@ -282,6 +282,10 @@ def resolve_reference(
     if colon and rest and prefix:
         issues.error(path, f"{name!r}: " + _unknown_provider(prefix, providers))
         return False
+    from sidecar.routing.catalog import catalog_serves
+
+    if catalog_serves(name, providers):  # a catalog model: the router resolves it by name
+        return True
     close = cf.suggest(name, models)
     hint = f"did you mean {close!r}?" if close else 'add [models.NAME] or use "provider:model-id"'
     issues.error(path, f"unknown model {name!r} ({hint})")

@@ -186,3 +186,17 @@ def _places(m: ModelConfig, key: str) -> bool:
     if key == "quick":
         return not m.reasoning and (price is None or price <= CHEAP_BLENDED_USD)
     return not m.reasoning or price is None or price <= 4 * CHEAP_BLENDED_USD
+
+
+def catalog_serves(name: str, providers: Mapping[str, ProviderConfig]) -> bool:
+    """Is ``name`` a catalog model that one of ``providers`` (usable) carries?"""
+    from sidecar.catalog import default_catalog
+
+    catalog = default_catalog()
+    entry = catalog.get(name)
+    if entry is None:
+        return False
+    return any(
+        provider_usable(p) and provider_key(catalog, pname, p.base_url) in entry.upstream
+        for pname, p in providers.items()
+    )
