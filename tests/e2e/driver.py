@@ -16,7 +16,9 @@ Contract (the end-to-end tests rely on it):
 - prints one JSON object on stdout: ``agent``, ``netns``, ``returncode``,
   ``timed_out``, ``seconds``, ``stdout``/``stderr`` (tails), ``metrics`` (the
   ``tierline_*`` sample lines), ``requests`` (what the fake received: path, model,
-  tool names, last message roles), ``scripts_left`` (scripted replies not consumed).
+  tool names, message roles), ``inbound`` ("METHOD /path?query" of what the agent
+  sent tierline, in order), ``scripts_left`` (scripted replies not consumed).
+``--dump FILE`` also writes the full inbound and upstream requests there (debugging).
 Exit status 0 whenever the JSON was printed (the test judges the result).
 """
 
@@ -87,6 +89,19 @@ async def run_agent(
     }
 
 
+def recording(into: list[dict[str, Any]]) -> Any:
+    """A middleware keeping what the agent sent tierline (bodies only go to ``--dump``)."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.read()
+        text = body.decode(errors="replace")
+        into.append({"method": request.method, "path": request.path_qs, "body": text})
+        return await handler(request)
+
+    return record
+
+
 def summarize(request: dict[str, Any]) -> dict[str, Any]:
     """The parts of a recorded fake request the tests look at."""
     body = request.get("body") or {}
@@ -114,6 +129,8 @@ async def drive(
     fake_app = build_fake_app(models=e2e_agents.FAKE_MODELS)
     async with serving(fake_app) as fake_url:
         app = build_app(e2e_agents.tierline_config(fake_url))
+        inbound: list[dict[str, Any]] = []
+        app.middlewares.append(recording(inbound))
         async with serving(app) as tierline_url, ClientSession() as http:
             script = {"model": e2e_agents.FAKE_MODEL, "replies": scenario.replies(workdir)}
             async with http.post(f"{fake_url}/_fake/script", json=script) as r:
@@ -128,8 +145,9 @@ async def drive(
     result["metrics"] = [line for line in metrics.splitlines() if line.startswith("tierline_")]
     result["requests"] = [summarize(req) for req in requests]
     result["scripts_left"] = left
+    result["inbound"] = [f"{r['method']} {r['path']}" for r in inbound]
     if dump is not None:
-        dump.write_text(json.dumps(requests, indent=1))
+        dump.write_text(json.dumps({"inbound": inbound, "upstream": requests}, indent=1))
     return result
 
 

@@ -220,7 +220,65 @@ def opencode_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command
     return argv, env
 
 
+# --- Codex CLI ---------------------------------------------------------------------------
+
+
+def codex_patch(body: str) -> str:
+    """``apply_patch`` run through Codex's shell tool (Codex intercepts and applies it)."""
+    return f"apply_patch <<'PATCH'\n*** Begin Patch\n{body}*** End Patch\nPATCH"
+
+
+def codex_replies(workdir: Path) -> list[dict[str, Any]]:
+    """Codex's tools for a model it has no metadata for: ``exec_command`` ({cmd})."""
+    added = "".join("+" + line + "\n" for line in WRITTEN.splitlines())
+    update = f"*** Update File: {FILE}\n@@\n-{EDIT_OLD}\n+{EDIT_NEW}\n"
+    commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
+    return [
+        tool_call("exec_command", cmd=codex_patch(f"*** Add File: {FILE}\n{added}")),
+        tool_call("exec_command", cmd=codex_patch(update)),
+        tool_call("exec_command", cmd=commit),
+        {"text": FINAL_TEXT},
+    ]
+
+
+def codex_config(tierline_url: str) -> str:
+    """$CODEX_HOME/config.toml: a custom Responses-API provider at tierline, offline."""
+    return f"""\
+model = "auto"
+model_provider = "tierline"
+approval_policy = "never"
+sandbox_mode = "danger-full-access"
+check_for_update_on_startup = false
+
+[model_providers.tierline]
+name = "tierline"
+base_url = "{tierline_url}/v1"
+env_key = "TIERLINE_API_KEY"
+wire_api = "responses"
+
+[features]
+apply_patch_freeform = true
+
+[analytics]
+enabled = false
+
+[otel]
+exporter = "none"
+"""
+
+
+def codex_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command:
+    env = base_env(workdir)
+    codex_home = home(workdir) / ".codex"
+    codex_home.mkdir(exist_ok=True)
+    (codex_home / "config.toml").write_text(codex_config(tierline_url))
+    env.update(CODEX_HOME=str(codex_home), TIERLINE_API_KEY=CLIENT_KEY)
+    argv = [str(bin_dir / "codex"), "exec", "--ephemeral", "--color", "never", PROMPT]
+    return argv, env
+
+
 SCENARIOS: dict[str, Scenario] = {
     "claude": Scenario(claude_replies, claude_command),
     "opencode": Scenario(opencode_replies, opencode_command),
+    "codex": Scenario(codex_replies, codex_command),
 }

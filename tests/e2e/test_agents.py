@@ -57,6 +57,7 @@ def check_session(result: dict[str, Any], workdir: Path) -> None:
     chats = [r for r in requests if r["model"] == sc.FAKE_MODEL]
     assert {r["model"] for r in requests} <= {sc.FAKE_MODEL, sc.FAKE_SIDE_MODEL}
     assert result["scripts_left"] == 0 and len(chats) == len(sc.claude_replies(workdir))
+    assert result["inbound"][-1] == "GET /metrics"
     # tierline counted the session's productivity from the agent's own tool calls.
     lines = "tierline_lines_of_code_count_total"
     assert metric(result, lines, type="added", language="python") == sc.EXPECTED_ADDED
@@ -77,6 +78,8 @@ def test_claude_code(agent_run: RunAgent, tmp_path: Path) -> None:
     assert final["usage"]["output_tokens"] > 0
     assert all(r["stream_options"] == {"include_usage": True} for r in result["requests"])
     assert {"Write", "Edit", "Bash"} <= set(result["requests"][0]["tools"])
+    assert result["inbound"][0] == "HEAD /"
+    assert result["inbound"][1:-1] == ["POST /v1/messages?beta=true"] * 4
 
 
 def test_opencode(agent_run: RunAgent, tmp_path: Path) -> None:
@@ -92,3 +95,17 @@ def test_opencode(agent_run: RunAgent, tmp_path: Path) -> None:
     main = [r for r in result["requests"] if r["model"] == sc.FAKE_MODEL]
     assert all(r["stream_options"] == {"include_usage": True} for r in main)
     assert {"write", "edit", "bash"} <= set(main[0]["tools"])
+    assert set(result["inbound"][:-1]) == {"POST /v1/chat/completions"}
+
+
+def test_codex(agent_run: RunAgent, tmp_path: Path) -> None:
+    """Codex CLI (a custom provider, ``wire_api = "responses"``) -> tierline's
+    ``/v1/responses`` -> Chat Completions fake; ``apply_patch`` runs through
+    Codex's ``exec_command`` tool, which is what Codex offers a model it has no
+    metadata for."""
+    workdir = tmp_path / "repo"
+    result = agent_run("codex", workdir)
+    check_session(result, workdir)
+    assert sc.FINAL_TEXT in result["stdout"]
+    assert result["inbound"][:-1] == ["POST /v1/responses"] * 4
+    assert "exec_command" in result["requests"][0]["tools"]
