@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "tierline"
 SCENARIOS = sorted((CHART / "ci").glob("*.yaml"))
 KUBE_VERSION = "1.33.0"  # native sidecars are GA from 1.33
+# ... and the newest schemas kubernetes-validate ships.
+VALIDATE_VERSIONS = (KUBE_VERSION, kubernetes_validate.latest_version())
 RELEASE, NAMESPACE = "tl", "tierline"
 CRD_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule", "Certificate", "Issuer"}
 STANDARD_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance",
@@ -38,16 +40,18 @@ STANDARD_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance",
 
 
 @functools.cache
-def _k8s_validator(kind: str, api_version: str) -> jsonschema.protocols.Validator:
+def _k8s_validator(
+    kind: str, api_version: str, version: str = KUBE_VERSION
+) -> jsonschema.protocols.Validator:
     """kubernetes-validate's strict schema for (kind, apiVersion), compiled once.
 
     Same files and procedure as ``kubernetes_validate.validate(doc, KUBE_VERSION,
     strict=True)``, which re-reads the large definitions file on every call.
     """
-    schema_dir = f"kubernetes-json-schema/v{KUBE_VERSION}-local-strict"
+    schema_dir = f"kubernetes-json-schema/v{version}-local-strict"
     api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    schema = schema_contents(f"{schema_dir}/{kind.lower()}-{api}.json", KUBE_VERSION)
-    defs = schema_contents(f"{schema_dir}/_definitions.json", KUBE_VERSION)
+    schema = schema_contents(f"{schema_dir}/{kind.lower()}-{api}.json", version)
+    defs = schema_contents(f"{schema_dir}/_definitions.json", version)
     registry = referencing.Resource.from_contents(defs) @ (
         referencing.Resource.from_contents(schema) @ referencing.Registry()
     )
@@ -130,8 +134,10 @@ def test_manifests_validate(path: Path) -> None:
         if doc["kind"] in CRD_KINDS:
             _check_crd(doc, where)
             continue
-        errors = list(_k8s_validator(doc["kind"], doc["apiVersion"]).iter_errors(doc))
-        assert not errors, f"{where}: {[e.message for e in errors]}"
+        for version in VALIDATE_VERSIONS:
+            validator = _k8s_validator(doc["kind"], doc["apiVersion"], version)
+            errors = [e.message for e in validator.iter_errors(doc)]
+            assert not errors, f"{where} (Kubernetes {version}): {errors}"
         for key in STANDARD_LABELS:
             assert key in doc["metadata"].get("labels", {}), f"{where}: label {key}"
 
