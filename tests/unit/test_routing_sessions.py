@@ -1,0 +1,202 @@
+# ruff: noqa: E501  (table rows read best on one line)
+"""Session identity per harness, and the bounded state stores (memory; a real redis-server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sidecar.config import parse_config
+from sidecar.protocols.conversation import Conversation
+from sidecar.routing.engine import Router
+from sidecar.sessions.identity import identify, lower_headers
+from sidecar.sessions.state import MemoryStore, RedisStore, SessionState
+
+BODY: dict[str, Any] = {"system": "You are Claude Code, Anthropic's official CLI for Claude.",
+                        "messages": [{"role": "user", "content": "fix the login bug"}]}  # fmt: skip
+CC_UID = (
+    "user_"
+    + "ab" * 32
+    + "_account_1b2c3d4e-0000-4000-a000-000000000000_session_9f8e7d6c-1111-4222-a333-444455556666"
+)
+
+IDENTITY = [
+    ({"x-tierline-session": "mine", "x-claude-code-session-id": "cc"}, {}, "mine", "x-tierline-session"),
+    ({"X-Claude-Code-Session-Id": "cc-1", "User-Agent": "claude-cli/2.0.14"}, {}, "cc-1", "x-claude-code-session-id"),
+    ({}, {"metadata": {"user_id": CC_UID}}, "9f8e7d6c-1111-4222-a333-444455556666", "metadata.user_id"),
+    ({}, {"metadata": {"user_id": '{"device_id":"d","session_id":"js-1"}'}}, "js-1", "metadata.user_id"),
+    ({"x-session-affinity": "oc-1", "user-agent": "opencode/0.15"}, {}, "oc-1", "x-session-affinity"),
+    ({"x-session-id": "oc-2"}, {}, "oc-2", "x-session-id"),
+    ({"session_id": "cx-1", "originator": "codex_cli_rs"}, {}, "cx-1", "session_id"),
+    ({"conversation_id": "cx-2"}, {}, "cx-2", "conversation_id"),
+    ({}, {"prompt_cache_key": "cx-3"}, "cx-3", "prompt_cache_key"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("headers", "extra", "sid", "source"), IDENTITY)
+def test_session_identity(
+    headers: dict[str, str], extra: dict[str, Any], sid: str, source: str
+) -> None:
+    body = {**BODY, **extra}
+    ident = identify(body, lower_headers(headers), Conversation.from_body("anthropic", body))
+    assert (ident.session_id, ident.source) == (sid, source)
+    assert ident.thread.startswith(sid + "/")
+
+
+def test_hash_identity_is_stable_and_separates_conversations() -> None:
+    def ident(body: dict[str, Any]) -> str:
+        return identify(body, {}, Conversation.from_body("anthropic", body)).session_id
+
+    later = {
+        **BODY,
+        "messages": [
+            *BODY["messages"],
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": "more"},
+        ],
+    }
+    assert ident(BODY) == ident(later) and ident(BODY).startswith("h:")
+    other = {**BODY, "messages": [{"role": "user", "content": "another task"}]}
+    assert ident(other) != ident(BODY)
+
+
+def test_harness_detection() -> None:
+    def harness(headers: dict[str, str], body: dict[str, Any], protocol: Any = "anthropic") -> str:
+        return identify(
+            body, lower_headers(headers), Conversation.from_body(protocol, body)
+        ).harness
+
+    assert (
+        harness({"user-agent": "claude-cli/2.0.14 (external, cli)"}, {"messages": []})
+        == "claude_code"
+    )
+    assert harness({"user-agent": "opencode/0.15.8"}, {"messages": []}, "openai") == "opencode"
+    assert harness({"originator": "codex_cli_rs"}, {"input": []}, "responses") == "codex"
+    aider = {
+        "messages": [
+            {
+                "role": "system",
+                "content": "Act as an expert software developer. Use *SEARCH/REPLACE* blocks",
+            }
+        ]
+    }
+    assert harness({"user-agent": "litellm/1.77"}, aider, "openai") == "aider"
+    assert harness({"user-agent": "OpenAI/Python 1.109.1"}, {"messages": []}, "openai") == "sdk"
+
+
+def test_subagent_state_does_not_mix_with_the_parent() -> None:
+    cfg = parse_config({"providers": {"anthropic": {"api_keys": ["env:K"]}}}, {"K": "k"})
+    r = Router(cfg, store=MemoryStore())
+    h = {"x-claude-code-session-id": "same"}
+    parent = r.route("anthropic", {**BODY, "model": "claude-sonnet-4-5"}, h)
+    task = {"model": "claude-sonnet-4-5", "system": "You are an agent for Claude Code, Anthropic's official CLI for Claude.",
+            "messages": [{"role": "user", "content": "write tests for the parser"}]}  # fmt: skip
+    child = r.route("anthropic", task, h)
+    assert parent.session_id == child.session_id == "same"
+    assert parent.state_key != child.state_key and child.subagent and not parent.subagent
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_store_is_bounded_and_expires() -> None:
+    clock = Clock()
+    store = MemoryStore(max_sessions=2, ttl_seconds=10, clock=clock)
+    for key in ("a", "b", "c"):
+        store.put(key, SessionState(tier=key))
+    assert len(store) == 2 and store.get("a") is None  # least recently used went first
+    state = store.get("c")
+    assert state is not None and state.tier == "c"
+    clock.now = 11
+    assert store.get("c") is None and len(store) == 1  # idle longer than the TTL
+
+
+def test_state_json_round_trip_ignores_unknown_fields() -> None:
+    s = SessionState(seen=3, lock="debugger", writers={"a.py": "opus"}, directive_idx=[0])
+    back = SessionState.from_json(s.to_json())
+    assert back == s
+    assert SessionState.from_json(b'{"seen": 1, "future_field": 2}') == SessionState(seen=1)
+    assert SessionState.from_json(b"not json") is None
+
+
+# -- redis ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Any) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is not installed (required when CI=true)")
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path), "--loglevel", "notice"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # readiness is announced on stdout: no polling, no sleeps
+            if "Ready to accept connections" in line:
+                break
+        else:
+            pytest.fail("redis-server exited before it was ready")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_redis_store_shares_state_between_routers(redis_url: str) -> None:
+    cfg = parse_config(
+        {"providers": {"anthropic": {"api_keys": ["env:K"]}}, "state": {"backend": "redis", "redis_url": redis_url}},
+        {"K": "k"},
+    )  # fmt: skip
+    one, two = Router(cfg), Router(cfg)  # two replicas
+    h = {"x-claude-code-session-id": "shared"}
+    lock = {"model": "claude-sonnet-4-5", "system": "You are Claude Code",
+            "messages": [{"role": "user", "content": "/lock reasoning"}]}  # fmt: skip
+    assert one.route("anthropic", lock, h).method == "lock"
+    follow = {**lock, "messages": [*lock["messages"], {"role": "assistant", "content": "ok"},
+                                   {"role": "user", "content": "add a button"}]}  # fmt: skip
+    plan = two.route("anthropic", follow, h)  # the other replica knows the lock
+    assert (plan.method, plan.tier) == ("lock", "reasoning")
+    one.close()
+    two.close()
+
+
+def test_redis_store_ttl_and_failure_is_harmless(redis_url: str) -> None:
+    store = RedisStore(redis_url, ttl_seconds=60)
+    store.put("k", SessionState(seen=2))
+    got = store.get("k")
+    assert got is not None and got.seen == 2
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    ttl = client.ttl("tierline:s:k")
+    client.close()
+    assert 0 < ttl <= 60
+    store.close()
+    dead = RedisStore(f"redis://127.0.0.1:{_free_port()}/0")
+    dead.put("k", SessionState())  # nothing listens: no exception
+    assert dead.get("k") is None
+    dead.close()
