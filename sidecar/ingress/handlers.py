@@ -50,6 +50,13 @@ def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = 
         items = body.get("input")
         if not items or not isinstance(items, str | list):
             raise InvalidRequest("`input`: required, a string or a non-empty array", param="input")
+        for key in ("previous_response_id", "conversation"):  # tierline keeps no response state
+            if body.get(key):
+                raise InvalidRequest(
+                    f"`{key}` is not supported: tierline stores no responses; send the whole "
+                    "conversation in `input` (and `store: false`)",
+                    param=key,
+                )
         return
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import anthropic
+import openai
 import pytest
 
 from tests.conftest import fake_requests
@@ -311,3 +312,12 @@ async def test_responses_api_stream_with_function_call(
     assert final.usage is not None and final.usage.output_tokens > 0
     sent = [r for r in await fake_requests(fake) if r["path"] != "/_fake/requests"]
     assert sent[-1]["body"]["stream"] is True
+
+
+async def test_responses_api_refuses_server_side_state(tierline: Any, openai_client: Any) -> None:
+    server = await tierline(models=MODELS)
+    with pytest.raises(openai.BadRequestError) as caught:
+        await openai_client(server).responses.create(
+            model="gpt-good", input="and then?", previous_response_id="resp_123"
+        )
+    assert "previous_response_id" in str(caught.value)
