@@ -3,11 +3,19 @@
 Every instrument feeds both readers (OTLP push and /metrics). Label values are
 bounded by ``BoundedLabel``: past its cap a new value is reported as "other",
 so a client sending random tags or model names cannot grow the series set.
+
+Counters are ``CounterFamily``: a dict of running totals updated on the event
+loop (a dict update, not an SDK measurement: the SDK's synchronous ``add``
+costs tens of microseconds per call) and reported through an OTel
+ObservableCounter when a reader collects. Both readers see cumulative totals;
+an OTLP reader preferring delta gets deltas computed by the SDK.
 """
 
 from __future__ import annotations
 
-from opentelemetry.metrics import Counter, Histogram, Meter
+from collections.abc import Iterable
+
+from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
 
 from sidecar.telemetry import names
 
@@ -30,45 +38,80 @@ class BoundedLabel:
         return value
 
 
+class CounterFamily:
+    """A monotonic counter with fixed label names, aggregated in a dict.
+
+    ``add`` runs on the event loop; ``_observe`` runs in a reader's thread and
+    reads a copy (``dict.copy`` is atomic under the GIL).
+    """
+
+    def __init__(
+        self, meter: Meter, name: str, unit: str, labels: tuple[str, ...], description: str = ""
+    ) -> None:
+        self.name = name
+        self._labels = labels
+        self._values: dict[tuple[str, ...], float] = {}
+        meter.create_observable_counter(
+            name, callbacks=[self._observe], unit=unit, description=description
+        )
+
+    def add(self, value: float, *key: str) -> None:
+        self._values[key] = self._values.get(key, 0) + value
+
+    def total(self) -> float:
+        return sum(self._values.copy().values())
+
+    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        labels = self._labels
+        return [
+            Observation(v, dict(zip(labels, k, strict=True)))
+            for k, v in self._values.copy().items()
+        ]
+
+
 class Instruments:
     """tierline.*, GenAI and (when asked) claude_code.* instruments."""
 
     def __init__(self, meter: Meter, compat: tuple[str, ...]) -> None:
-        c, h = meter.create_counter, meter.create_histogram
-        self.requests = c(names.REQUESTS, unit=names.UNIT_REQUEST, description="Requests")
-        self.tokens = c(names.TOKEN_USAGE, unit=names.UNIT_TOKENS, description="Tokens by type")
-        self.cost = c(names.COST_USAGE, unit=names.UNIT_USD, description="Cost in USD")
-        self.baseline = c(
-            names.COST_BASELINE, unit=names.UNIT_USD, description="Baseline model cost in USD"
-        )
-        self.unpriced = c(names.COST_UNPRICED, unit=names.UNIT_REQUEST, description="Unpriced")
-        self.route_decision = c(names.ROUTE_DECISION, unit="{decision}")
-        self.route_override = c(names.ROUTE_OVERRIDE, unit="{override}")
-        self.route_tag = c(names.ROUTE_TAG, unit="{tag}")
-        self.route_confidence = h(names.ROUTE_CONFIDENCE, unit=names.UNIT_ONE)
-        self.fallback = c(names.FALLBACK_COUNT, unit="{fallback}")
-        self.attempts = h(names.UPSTREAM_ATTEMPTS, unit="{attempt}")
-        self.upstream_error = c(names.UPSTREAM_ERROR, unit="{error}")
-        self.cooldown = c(names.UPSTREAM_COOLDOWN, unit="{skip}")
-        self.exhausted = c(names.PLAN_EXHAUSTED, unit=names.UNIT_REQUEST)
-        self.lines = c(names.LINES_OF_CODE, unit=names.UNIT_COUNT)
-        self.commits = c(names.COMMIT_COUNT, unit=names.UNIT_COUNT)
-        self.prs = c(names.PULL_REQUEST_COUNT, unit=names.UNIT_COUNT)
-        self.edit_decision = c(names.EDIT_DECISION, unit="{decision}")
-        self.gen_ai_tokens: Histogram = h(names.GEN_AI_TOKEN_USAGE, unit=names.UNIT_TOKEN)
-        self.gen_ai_duration: Histogram = h(names.GEN_AI_OPERATION_DURATION, unit="s")
-        self.gen_ai_ttfc: Histogram = h(names.GEN_AI_TIME_TO_FIRST_CHUNK, unit="s")
-        self.compat = names.COMPAT_CLAUDE_CODE in compat
-        self.cc_lines: Counter | None = None
-        self.cc_commits: Counter | None = None
-        self.cc_prs: Counter | None = None
-        self.cc_tokens: Counter | None = None
-        self.cc_cost: Counter | None = None
-        self.cc_edit_decision: Counter | None = None
+        def c(name: str, unit: str, *labels: str) -> CounterFamily:
+            return CounterFamily(meter, name, unit, labels)
+
+        h = meter.create_histogram
+        n = names
+        self.requests = c(n.REQUESTS, n.UNIT_REQUEST, "tier", "model", "provider", "outcome")
+        self.tokens = c(n.TOKEN_USAGE, n.UNIT_TOKENS, "model", "provider", "tier", "type")
+        self.cost = c(n.COST_USAGE, n.UNIT_USD, "model", "provider", "tier")
+        self.baseline = c(n.COST_BASELINE, n.UNIT_USD, "model", "provider", "tier")
+        self.unpriced = c(n.COST_UNPRICED, n.UNIT_REQUEST, "model", "provider")
+        self.route_decision = c(n.ROUTE_DECISION, "{decision}", "tier", "method", "profile")
+        self.route_override = c(n.ROUTE_OVERRIDE, "{override}", "kind")
+        self.route_tag = c(n.ROUTE_TAG, "{tag}", "tag")
+        self.fallback = c(n.FALLBACK_COUNT, "{fallback}", "reason", "from_provider", "to_provider")
+        self.upstream_error = c(n.UPSTREAM_ERROR, "{error}", "provider", "error_type")
+        self.cooldown = c(n.UPSTREAM_COOLDOWN, "{skip}", "provider")
+        self.exhausted = c(n.PLAN_EXHAUSTED, n.UNIT_REQUEST, "tier")
+        self.lines = c(n.LINES_OF_CODE, n.UNIT_COUNT, "type", "language", "model")
+        self.commits = c(n.COMMIT_COUNT, n.UNIT_COUNT, "model")
+        self.prs = c(n.PULL_REQUEST_COUNT, n.UNIT_COUNT, "model")
+        self.edit_decision = c(n.EDIT_DECISION, "{decision}", "tool_name", "decision", "language")
+        self.route_confidence: Histogram = h(n.ROUTE_CONFIDENCE, unit=n.UNIT_ONE)
+        self.attempts: Histogram = h(n.UPSTREAM_ATTEMPTS, unit="{attempt}")
+        self.gen_ai_tokens: Histogram = h(n.GEN_AI_TOKEN_USAGE, unit=n.UNIT_TOKEN)
+        self.gen_ai_duration: Histogram = h(n.GEN_AI_OPERATION_DURATION, unit="s")
+        self.gen_ai_ttfc: Histogram = h(n.GEN_AI_TIME_TO_FIRST_CHUNK, unit="s")
+        self.compat = n.COMPAT_CLAUDE_CODE in compat
+        self.cc_lines: CounterFamily | None = None
+        self.cc_commits: CounterFamily | None = None
+        self.cc_prs: CounterFamily | None = None
+        self.cc_tokens: CounterFamily | None = None
+        self.cc_cost: CounterFamily | None = None
+        self.cc_edit_decision: CounterFamily | None = None
         if self.compat:
-            self.cc_lines = c(names.CC_LINES_OF_CODE, unit=names.UNIT_COUNT)
-            self.cc_commits = c(names.CC_COMMIT_COUNT, unit=names.UNIT_COUNT)
-            self.cc_prs = c(names.CC_PULL_REQUEST_COUNT, unit=names.UNIT_COUNT)
-            self.cc_tokens = c(names.CC_TOKEN_USAGE, unit=names.UNIT_TOKENS)
-            self.cc_cost = c(names.CC_COST_USAGE, unit=names.UNIT_USD)
-            self.cc_edit_decision = c(names.CC_EDIT_DECISION, unit="{decision}")
+            self.cc_lines = c(n.CC_LINES_OF_CODE, n.UNIT_COUNT, "type")
+            self.cc_commits = c(n.CC_COMMIT_COUNT, n.UNIT_COUNT)
+            self.cc_prs = c(n.CC_PULL_REQUEST_COUNT, n.UNIT_COUNT)
+            self.cc_tokens = c(n.CC_TOKEN_USAGE, n.UNIT_TOKENS, "model", "query_source", "type")
+            self.cc_cost = c(n.CC_COST_USAGE, n.UNIT_USD, "model", "query_source")
+            self.cc_edit_decision = c(
+                n.CC_EDIT_DECISION, "{decision}", "tool_name", "decision", "source", "language"
+            )

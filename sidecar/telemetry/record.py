@@ -74,7 +74,7 @@ class TelemetryRecorder:
         self.tracker = tracker or SignalTracker()
         self.tally = Tally()
         self._m = Instruments(telemetry.meter, telemetry.settings.compat)
-        self._logger = telemetry.logger() if telemetry.logs_enabled else None
+        self._logs = telemetry.logs_enabled
         self._log_prompts = telemetry.settings.log_prompts
         self._model = BoundedLabel(256)
         self._provider = BoundedLabel(64)
@@ -118,7 +118,7 @@ class TelemetryRecorder:
             savings = self._savings(exchange, plan)
             self._metrics(exchange, plan, savings, routed)
             self._update_tally(exchange, plan, savings)
-            if self._logger is not None:
+            if self._logs:
                 self._emit(exchange, plan, savings)
         except Exception:  # noqa: BLE001
             _log.exception("telemetry record failed")
@@ -152,10 +152,8 @@ class TelemetryRecorder:
         m = self._m
         tier, model = self._tier(plan.tier), self._model(ex.model)
         provider = self._provider(ex.provider)
-        m.requests.add(
-            1, {"tier": tier, "model": model, "provider": provider, "outcome": _outcome(ex)}
-        )
-        base = {"model": model, "provider": provider, "tier": tier}
+        m.requests.add(1, tier, model, provider, _outcome(ex))
+        base = (model, provider, tier)
         usage = ex.usage
         counts = (
             ("input", usage.input_tokens),
@@ -165,7 +163,7 @@ class TelemetryRecorder:
         )
         for kind, n in counts:
             if n:
-                m.tokens.add(n, {**base, "type": kind})
+                m.tokens.add(n, *base, kind)
         self._cost_metrics(ex, base, savings)
         if routed:
             self._route_metrics(plan)
@@ -174,30 +172,26 @@ class TelemetryRecorder:
         if m.compat:
             self._compat_usage(ex, savings)
 
-    def _cost_metrics(self, ex: Exchange, base: dict[str, str], savings: Savings | None) -> None:
+    def _cost_metrics(
+        self, ex: Exchange, base: tuple[str, str, str], savings: Savings | None
+    ) -> None:
         if savings is None:
             return
         if savings.cost.usd is not None:
-            self._m.cost.add(savings.cost.usd, base)
+            self._m.cost.add(savings.cost.usd, *base)
         elif ex.usage.prompt_tokens or ex.usage.output_tokens:
-            self._m.unpriced.add(1, {"model": base["model"], "provider": base["provider"]})
+            self._m.unpriced.add(1, base[0], base[1])
         if savings.baseline.usd is not None:
-            self._m.baseline.add(savings.baseline.usd, base)
+            self._m.baseline.add(savings.baseline.usd, *base)
 
     def _route_metrics(self, plan: RoutePlan) -> None:
         m = self._m
-        m.route_decision.add(
-            1,
-            {
-                "tier": self._tier(plan.tier),
-                "method": self._method(plan.method),
-                "profile": self._profile(plan.profile),
-            },
-        )
+        tier, profile = self._tier(plan.tier), self._profile(plan.profile)
+        m.route_decision.add(1, tier, self._method(plan.method), profile)
         if plan.override:
-            m.route_override.add(1, {"kind": self._method(plan.override)})
+            m.route_override.add(1, self._method(plan.override))
         for tag in plan.tags:
-            m.route_tag.add(1, {"tag": self._tag(tag)})
+            m.route_tag.add(1, self._tag(tag))
         m.route_confidence.record(plan.confidence)
 
     def _attempt_metrics(self, ex: Exchange, tier: str) -> None:
@@ -208,22 +202,15 @@ class TelemetryRecorder:
         for i, attempt in enumerate(attempts):
             provider = self._provider(attempt.provider)
             if attempt.reason == "cooldown":
-                m.cooldown.add(1, {"provider": provider})
+                m.cooldown.add(1, provider)
             elif attempt.reason and attempt.reason not in _SKIPS:
-                reason = self._reason(attempt.reason)
-                m.upstream_error.add(1, {"provider": provider, "error_type": reason})
+                m.upstream_error.add(1, provider, self._reason(attempt.reason))
             nxt = attempts[i + 1] if i + 1 < len(attempts) else None
             if attempt.reason and nxt is not None and nxt.model != attempt.model:
-                m.fallback.add(
-                    1,
-                    {
-                        "reason": self._reason(attempt.reason),
-                        "from_provider": provider,
-                        "to_provider": self._provider(nxt.provider),
-                    },
-                )
+                reason, to = self._reason(attempt.reason), self._provider(nxt.provider)
+                m.fallback.add(1, reason, provider, to)
         if ex.model is None and ex.error_type is not None and _outcome(ex) == "error":
-            m.exhausted.add(1, {"tier": tier})
+            m.exhausted.add(1, tier)
 
     def _gen_ai_metrics(self, ex: Exchange, plan: RoutePlan) -> None:
         m = self._m
@@ -251,10 +238,8 @@ class TelemetryRecorder:
     def _compat_usage(self, ex: Exchange, savings: Savings | None) -> None:
         m = self._m
         assert m.cc_tokens is not None and m.cc_cost is not None
-        base = {
-            "model": self._model(ex.upstream_model or ex.model),
-            names.A_QUERY_SOURCE: names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN,
-        }
+        source = names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN
+        base = (self._model(ex.upstream_model or ex.model), source)
         usage = ex.usage
         counts = (
             ("input", usage.input_tokens),
@@ -264,9 +249,9 @@ class TelemetryRecorder:
         )
         for kind, n in counts:
             if n:
-                m.cc_tokens.add(n, {**base, "type": names.CC_TOKEN_TYPES[kind]})
+                m.cc_tokens.add(n, *base, names.CC_TOKEN_TYPES[kind])
         if savings is not None and savings.cost.usd is not None:
-            m.cc_cost.add(savings.cost.usd, base)
+            m.cc_cost.add(savings.cost.usd, *base)
 
     # -- signals -------------------------------------------------------------------
 
@@ -278,20 +263,20 @@ class TelemetryRecorder:
                 lang, model = self._language(event.language), self._model(event.model)
                 for kind, n in (("added", event.added), ("removed", event.removed)):
                     if n:
-                        m.lines.add(n, {"type": kind, "language": lang, "model": model})
+                        m.lines.add(n, kind, lang, model)
                         if m.cc_lines is not None:
-                            m.cc_lines.add(n, {"type": kind})
+                            m.cc_lines.add(n, kind)
                 t.lines_added += event.added
                 t.lines_removed += event.removed
             elif isinstance(event, EditDecision):
                 self._count_decision(event)
             elif isinstance(event, Commit):
-                m.commits.add(1, {"model": self._model(event.model)})
+                m.commits.add(1, self._model(event.model))
                 if m.cc_commits is not None:
                     m.cc_commits.add(1)
                 t.commits += 1
             elif isinstance(event, PullRequest):
-                m.prs.add(1, {"model": self._model(event.model)})
+                m.prs.add(1, self._model(event.model))
                 if m.cc_prs is not None:
                     m.cc_prs.add(1)
                 t.pull_requests += 1
@@ -299,20 +284,12 @@ class TelemetryRecorder:
     def _count_decision(self, event: EditDecision) -> None:
         m = self._m
         lang = self._language(event.language)
-        attrs = {"tool_name": self._tool(event.tool_name), "decision": event.decision}
-        m.edit_decision.add(1, {**attrs, "language": lang})
+        m.edit_decision.add(1, self._tool(event.tool_name), event.decision, lang)
         if m.cc_edit_decision is not None:
             tool = _CC_TOOLS.get(event.tool_name.lower(), "Edit")
             source = "user_reject" if event.decision == "reject" else "unknown"
-            m.cc_edit_decision.add(
-                1,
-                {
-                    "tool_name": tool,
-                    "decision": event.decision,
-                    "source": source,
-                    "language": display_language(event.language),
-                },
-            )
+            language = display_language(event.language)
+            m.cc_edit_decision.add(1, tool, event.decision, source, language)
         if event.decision == "accept":
             self.tally.edits_accepted += 1
         else:
@@ -338,7 +315,6 @@ class TelemetryRecorder:
             t.estimated += 1
 
     def _emit(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
-        assert self._logger is not None
         attrs = log_attributes(ex, plan, savings)
         if self._log_prompts:
             prompt = _PROMPT.get(None)
@@ -349,12 +325,8 @@ class TelemetryRecorder:
         if self._m.compat:
             attrs.update(compat_log(ex, savings))
         failed = ex.error_type is not None and _outcome(ex) == names.OUTCOME_ERROR
-        self._logger.emit(
-            event_name=names.EVENT_API_REQUEST,
-            severity_number=SeverityNumber.ERROR if failed else SeverityNumber.INFO,
-            severity_text="ERROR" if failed else "INFO",
-            attributes=attrs,
-        )
+        severity = SeverityNumber.ERROR if failed else SeverityNumber.INFO
+        self._telemetry.emit_event(names.EVENT_API_REQUEST, attrs, severity)
 
 
 def _last_user_text(protocol: Protocol, body: Mapping[str, Any]) -> str | None:

@@ -14,18 +14,16 @@ counts them in ``tierline.telemetry.dropped{signal}``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.metrics import Counter, Meter
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.metrics import Meter
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
-    LogRecordExporter,
-    LogRecordExportResult,
 )
 from opentelemetry.sdk.metrics import (
     Counter as SdkCounter,
@@ -40,156 +38,27 @@ from opentelemetry.sdk.metrics import (
 )
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
-    MetricExporter,
-    MetricExportResult,
     MetricReader,
-    MetricsData,
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
 
 from sidecar.telemetry import names
+from sidecar.telemetry.queues import (
+    CountingMetricExporter,
+    Gate,
+    GatedLogExporter,
+    GatedLogProcessor,
+    GatedSpanExporter,
+    GatedSpanProcessor,
+    TrustedLogRecord,
+)
 from sidecar.telemetry.settings import ExportTarget, Signal, TelemetrySettings
-
-
-class _Gate:
-    """Bounds records in flight for one signal and counts the ones dropped."""
-
-    def __init__(self, capacity: int, signal: Signal) -> None:
-        self._capacity = capacity
-        self._signal = signal
-        self._pending = 0
-        self._lock = threading.Lock()
-        self.counter: Counter | None = None  # set once the meter exists
-        self.dropped = 0
-
-    def admit(self) -> bool:
-        with self._lock:
-            if self._pending < self._capacity:
-                self._pending += 1
-                return True
-        self.drop(1)
-        return False
-
-    def release(self, n: int) -> None:
-        with self._lock:
-            self._pending = max(0, self._pending - n)
-
-    def drop(self, n: int) -> None:
-        with self._lock:
-            self.dropped += n
-        if self.counter is not None and n:
-            self.counter.add(n, {names.A_SIGNAL: self._signal})
-
-
-class _GatedLogExporter(LogRecordExporter):
-    def __init__(self, inner: LogRecordExporter, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        self._gate.release(len(batch))
-        try:
-            result = self._inner.export(batch)
-        except Exception:  # noqa: BLE001 - a failed export is a drop, never a crash
-            result = LogRecordExportResult.FAILURE
-        if result != LogRecordExportResult.SUCCESS:
-            self._gate.drop(len(batch))
-        return result
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()  # type: ignore[no-untyped-call]
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
-class _GatedLogProcessor(LogRecordProcessor):
-    def __init__(self, inner: LogRecordProcessor, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._gate.admit():
-            self._inner.on_emit(log_record)
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
-
-
-class _GatedSpanExporter(SpanExporter):
-    def __init__(self, inner: SpanExporter, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self._gate.release(len(spans))
-        try:
-            result = self._inner.export(spans)
-        except Exception:  # noqa: BLE001
-            result = SpanExportResult.FAILURE
-        if result != SpanExportResult.SUCCESS:
-            self._gate.drop(len(spans))
-        return result
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-
-class _GatedSpanProcessor(SpanProcessor):
-    def __init__(self, inner: SpanProcessor, gate: _Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self._inner.on_start(span, parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if self._gate.admit():
-            self._inner.on_end(span)
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
-
-
-class _CountingMetricExporter(MetricExporter):
-    """Counts the data points of a failed export as dropped metrics."""
-
-    def __init__(self, inner: MetricExporter, gate: _Gate, temporality: dict[type, Any]) -> None:
-        super().__init__(preferred_temporality=temporality)
-        self._inner, self._gate = inner, gate
-
-    def export(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> MetricExportResult:
-        try:
-            result = self._inner.export(metrics_data, timeout_millis=timeout_millis)
-        except Exception:  # noqa: BLE001
-            result = MetricExportResult.FAILURE
-        if result != MetricExportResult.SUCCESS:
-            self._gate.drop(_points(metrics_data))
-        return result
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._inner.force_flush(timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self._inner.shutdown(timeout_millis=timeout_millis)
-
-
-def _points(data: MetricsData) -> int:
-    return sum(
-        len(metric.data.data_points)
-        for rm in data.resource_metrics
-        for sm in rm.scope_metrics
-        for metric in sm.metrics
-    )
 
 
 def _temporality(settings: TelemetrySettings) -> dict[type, Any]:
@@ -282,7 +151,9 @@ class Telemetry:
     logger_provider: LoggerProvider | None
     tracer_provider: TracerProvider | None
     tracer: trace.Tracer
-    gates: dict[str, _Gate]
+    gates: dict[str, Gate]
+    _scope: InstrumentationScope = field(default_factory=lambda: InstrumentationScope(names.SCOPE))
+    _logger: Any = None
 
     @property
     def logs_enabled(self) -> bool:
@@ -290,7 +161,29 @@ class Telemetry:
 
     def logger(self) -> Any:
         assert self.logger_provider is not None
-        return self.logger_provider.get_logger(names.SCOPE)
+        if self._logger is None:
+            self._logger = self.logger_provider.get_logger(names.SCOPE)
+        return self._logger
+
+    def emit_event(
+        self, event_name: str, attributes: dict[str, Any], severity: SeverityNumber
+    ) -> None:
+        """Emit one log record (current trace context) with pre-validated attributes."""
+        if self.logger_provider is None:
+            return
+        record = LogRecord(
+            event_name=event_name,
+            severity_number=severity,
+            severity_text=severity.name,
+            attributes=attributes,
+        )
+        self.logger().emit(
+            TrustedLogRecord(
+                log_record=record,
+                resource=self.logger_provider.resource,
+                instrumentation_scope=self._scope,
+            )
+        )
 
     def dropped(self, signal: Signal) -> int:
         """Records dropped so far for a signal (the counter's running total)."""
@@ -320,7 +213,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     ``registry`` (owned by the app) gets the Prometheus reader; None: no /metrics.
     """
     resource = _resource(settings)
-    gates = {s: _Gate(settings.queue_size, s) for s in ("logs", "metrics", "traces")}
+    gates = {s: Gate(settings.queue_size, s) for s in ("logs", "metrics", "traces")}
     readers: list[MetricReader] = []
     if registry is not None:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -329,7 +222,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     if settings.metrics is not None:
         temporality = _temporality(settings)
         inner = _exporter("metrics", settings.metrics, settings.timeout_s)
-        exporter = _CountingMetricExporter(inner, gates["metrics"], temporality)
+        exporter = CountingMetricExporter(inner, gates["metrics"], temporality)
         readers.append(
             PeriodicExportingMetricReader(
                 exporter,
@@ -364,11 +257,11 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
 
 
 def _logger_provider(
-    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: _Gate
+    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: Gate
 ) -> LoggerProvider | None:
     if settings.logs is None:
         return None
-    exporter = _GatedLogExporter(_exporter("logs", settings.logs, settings.timeout_s), gate)
+    exporter = GatedLogExporter(_exporter("logs", settings.logs, settings.timeout_s), gate)
     batch = BatchLogRecordProcessor(
         exporter,
         schedule_delay_millis=1000,
@@ -377,16 +270,16 @@ def _logger_provider(
         meter_provider=mp,
     )
     provider = LoggerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
-    provider.add_log_record_processor(_GatedLogProcessor(batch, gate))
+    provider.add_log_record_processor(GatedLogProcessor(batch, gate))
     return provider
 
 
 def _tracer_provider(
-    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: _Gate
+    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: Gate
 ) -> TracerProvider | None:
     if settings.traces is None:
         return None
-    exporter = _GatedSpanExporter(_exporter("traces", settings.traces, settings.timeout_s), gate)
+    exporter = GatedSpanExporter(_exporter("traces", settings.traces, settings.timeout_s), gate)
     batch = BatchSpanProcessor(
         exporter,
         schedule_delay_millis=1000,
@@ -394,5 +287,5 @@ def _tracer_provider(
         max_export_batch_size=min(512, settings.queue_size),
     )
     provider = TracerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
-    provider.add_span_processor(_GatedSpanProcessor(batch, gate))
+    provider.add_span_processor(GatedSpanProcessor(batch, gate))
     return provider

@@ -1,0 +1,245 @@
+"""The cost of telemetry: the same load through tierline with telemetry off and on.
+
+- off: ``[telemetry] enabled = false``, ``server.metrics = false`` (no export, no /metrics);
+- on:  OTLP/HTTP logs, metrics and traces to a local receiver (tests/fakes/otlp.py,
+       decoding every request), ``compat = ["claude_code"]``, metrics pushed every second,
+       and /metrics scraped every second while the load runs.
+
+Each server (fake provider, OTLP receiver, tierline off, tierline on) runs in its own
+subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
+off/on for ``--rounds`` rounds so drift hits both alike; the reported figure is the median
+throughput per configuration and the loss of "on" against "off" (target < 15% at
+concurrency 64). CPU ms per request of the tierline process is read from /proc.
+
+    python bench/telemetry.py                  # about 40 s on an idle 2-core machine
+    python bench/telemetry.py --requests 600 --rounds 2 --stream
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import ClientSession, TCPConnector, web
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_LOSS = 0.15
+TICK = os.sysconf("SC_CLK_TCK")
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful coding assistant."},
+    {"role": "user", "content": "Write a haiku about proxies."},
+]
+
+
+def _tierline_app(upstream: str, telemetry_on: bool, otlp: str) -> web.Application:
+    from sidecar.app import build_app
+    from sidecar.config import parse_config
+
+    data: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": 0, "metrics": telemetry_on},
+        "providers": {"fake": {"kind": "openai", "base_url": upstream + "/v1"}},
+        "models": {
+            name: {"provider": "fake", "upstream": name, "prices": {"input": 1.0, "output": 2.0}}
+            for name in ("fake-model", "fake-chunks-20")
+        },
+        "routing": {"default_model": "fake-model"},
+        "telemetry": {"enabled": False},
+    }
+    if telemetry_on:
+        data["telemetry"] = {
+            "enabled": True,
+            "endpoint": otlp,
+            "export_interval_ms": 1000,
+            "compat": ["claude_code"],
+        }
+    return build_app(parse_config(data, {}))
+
+
+async def _serve(kind: str, upstream: str, otlp: str) -> None:
+    if kind == "fake":
+        from sidecar.demo.fake_provider import build_fake_app
+
+        app = build_fake_app()
+    elif kind == "otlp":
+        sys.path.insert(0, ROOT)
+        from tests.fakes.otlp import build_otlp_app
+
+        app = build_otlp_app()
+    else:
+        app = _tierline_app(upstream, kind == "on", otlp)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.process.pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _start(kind: str, upstream: str = "", otlp: str = "") -> Server:
+    argv = [sys.executable, os.path.abspath(__file__), "--serve", kind,
+            "--upstream", upstream, "--otlp", otlp]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    if not line.startswith("PORT "):
+        process.kill()
+        raise SystemExit(f"{kind} server did not start: {line!r}")
+    return Server(kind, process, f"http://127.0.0.1:{int(line.split()[1])}")
+
+
+def _body(stream: bool) -> bytes:
+    if not stream:
+        return orjson.dumps({"model": "fake-model", "messages": MESSAGES})
+    return orjson.dumps({"model": "fake-chunks-20", "messages": MESSAGES, "stream": True,
+                         "stream_options": {"include_usage": True}})  # fmt: skip
+
+
+async def _load(url: str, body: bytes, requests: int, concurrency: int) -> tuple[float, int]:
+    """Closed loop; returns (seconds, errors)."""
+    errors = 0
+    tickets = iter(range(requests))
+    headers = {"content-type": "application/json", "authorization": "Bearer bench"}
+    async with ClientSession(connector=TCPConnector(limit=concurrency)) as http:
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in tickets:
+                async with http.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    errors += response.status != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started, errors
+
+
+async def _scrape(url: str, stop: asyncio.Event) -> int:
+    """GET /metrics every second until ``stop``; returns the number of scrapes."""
+    scrapes = 0
+    async with ClientSession() as http:
+        while not stop.is_set():
+            async with http.get(url + "/metrics") as response:
+                await response.read()
+                scrapes += response.status == 200
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    return scrapes
+
+
+@dataclass(frozen=True)
+class Phase:
+    config: str
+    rps: float
+    cpu_ms: float
+    errors: int
+
+
+async def _phase(server: Server, stream: bool, requests: int, concurrency: int) -> Phase:
+    stop = asyncio.Event()
+    scraper = asyncio.create_task(_scrape(server.url, stop)) if server.name == "on" else None
+    before = server.cpu_seconds()
+    seconds, errors = await _load(
+        server.url + "/v1/chat/completions", _body(stream), requests, concurrency
+    )
+    cpu = (server.cpu_seconds() - before) * 1000 / requests
+    stop.set()
+    if scraper is not None:
+        await scraper
+    return Phase(server.name, requests / seconds, cpu, errors)
+
+
+async def _run(args: argparse.Namespace) -> list[Phase]:
+    fake = _start("fake")
+    otlp = _start("otlp")
+    servers = {
+        "off": _start("off", fake.url),
+        "on": _start("on", fake.url, otlp.url),
+    }
+    try:
+        for server in servers.values():
+            await _load(server.url + "/v1/chat/completions", _body(args.stream), 200, 16)
+        phases = []
+        for _ in range(args.rounds):
+            for name in ("off", "on"):
+                phase = await _phase(servers[name], args.stream, args.requests, args.concurrency)
+                phases.append(phase)
+                print(f"  {phase.config:<4} {phase.rps:8.0f} req/s  {phase.cpu_ms:6.3f} "
+                      f"tierline CPU ms/req  errors {phase.errors}", flush=True)  # fmt: skip
+        return phases
+    finally:
+        for server in (*servers.values(), otlp, fake):
+            server.stop()
+
+
+def summary(phases: Sequence[Phase], concurrency: int) -> list[str]:
+    off = statistics.median(p.rps for p in phases if p.config == "off")
+    on = statistics.median(p.rps for p in phases if p.config == "on")
+    cpu_off = statistics.median(p.cpu_ms for p in phases if p.config == "off")
+    cpu_on = statistics.median(p.cpu_ms for p in phases if p.config == "on")
+    loss = 1 - on / off
+    verdict = "PASS" if loss < TARGET_LOSS else "MISS"
+    return [
+        f"c={concurrency}: off {off:.0f} req/s, on {on:.0f} req/s: throughput loss "
+        f"{loss * 100:.1f}% (target < {TARGET_LOSS * 100:.0f}%) {verdict}",
+        f"tierline CPU per request: off {cpu_off:.3f} ms, on {cpu_on:.3f} ms "
+        f"(+{cpu_on - cpu_off:.3f} ms)",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="off/on rounds")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--stream", action="store_true", help="20-chunk streaming responses")
+    parser.add_argument("--serve", choices=("fake", "otlp", "off", "on"), help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--otlp", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        asyncio.run(_serve(args.serve, args.upstream, args.otlp))
+        return 0
+    mode = "stream" if args.stream else "json"
+    print(f"telemetry off vs on, {mode}, c={args.concurrency}, {args.requests} req/phase")
+    phases = asyncio.run(_run(args))
+    for line in summary(phases, args.concurrency):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Bounded, drop-counting wrappers around the SDK's batch processors and exporters.
+
+A ``Gate`` bounds the records of one signal that are queued or being exported
+(``telemetry.queue_size``); past it a record is dropped at once, on the event
+loop, without waiting. A failed export (collector down, timeout) drops its
+batch. Both count into ``tierline.telemetry.dropped{signal}``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.metrics import Counter
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from sidecar.telemetry import names
+from sidecar.telemetry.settings import Signal
+
+
+class TrustedLogRecord(ReadWriteLogRecord):
+    """A record whose attributes tierline built itself (flat, typed, bounded).
+
+    The SDK re-validates every attribute of every record (recursively), which
+    costs more than the rest of the record's path together; ours are already
+    valid (``logrecord.log_attributes``), so that pass is skipped.
+    """
+
+    def __post_init__(self) -> None:
+        pass
+
+
+class Gate:
+    """Bounds records in flight for one signal and counts the ones dropped."""
+
+    def __init__(self, capacity: int, signal: Signal) -> None:
+        self._capacity = capacity
+        self._signal = signal
+        self._pending = 0
+        self._lock = threading.Lock()
+        self.counter: Counter | None = None  # set once the meter exists
+        self.dropped = 0
+
+    def admit(self) -> bool:
+        with self._lock:
+            if self._pending < self._capacity:
+                self._pending += 1
+                return True
+        self.drop(1)
+        return False
+
+    def release(self, n: int) -> None:
+        with self._lock:
+            self._pending = max(0, self._pending - n)
+
+    def drop(self, n: int) -> None:
+        with self._lock:
+            self.dropped += n
+        if self.counter is not None and n:
+            self.counter.add(n, {names.A_SIGNAL: self._signal})
+
+
+class GatedLogExporter(LogRecordExporter):
+    def __init__(self, inner: LogRecordExporter, gate: Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        self._gate.release(len(batch))
+        try:
+            result = self._inner.export(batch)
+        except Exception:  # noqa: BLE001 - a failed export is a drop, never a crash
+            result = LogRecordExportResult.FAILURE
+        if result != LogRecordExportResult.SUCCESS:
+            self._gate.drop(len(batch))
+        return result
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class GatedLogProcessor(LogRecordProcessor):
+    def __init__(self, inner: LogRecordProcessor, gate: Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if self._gate.admit():
+            self._inner.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class GatedSpanExporter(SpanExporter):
+    def __init__(self, inner: SpanExporter, gate: Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self._gate.release(len(spans))
+        try:
+            result = self._inner.export(spans)
+        except Exception:  # noqa: BLE001
+            result = SpanExportResult.FAILURE
+        if result != SpanExportResult.SUCCESS:
+            self._gate.drop(len(spans))
+        return result
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+
+class GatedSpanProcessor(SpanProcessor):
+    def __init__(self, inner: SpanProcessor, gate: Gate) -> None:
+        self._inner, self._gate = inner, gate
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self._inner.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._gate.admit():
+            self._inner.on_end(span)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+class CountingMetricExporter(MetricExporter):
+    """Counts the data points of a failed export as dropped metrics."""
+
+    def __init__(self, inner: MetricExporter, gate: Gate, temporality: dict[type, Any]) -> None:
+        super().__init__(preferred_temporality=temporality)
+        self._inner, self._gate = inner, gate
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        try:
+            result = self._inner.export(metrics_data, timeout_millis=timeout_millis)
+        except Exception:  # noqa: BLE001
+            result = MetricExportResult.FAILURE
+        if result != MetricExportResult.SUCCESS:
+            self._gate.drop(data_points(metrics_data))
+        return result
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self._inner.shutdown(timeout_millis=timeout_millis)
+
+
+def data_points(data: MetricsData) -> int:
+    return sum(
+        len(metric.data.data_points)
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for metric in sm.metrics
+    )
