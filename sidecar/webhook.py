@@ -113,8 +113,8 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def sidecar_container(settings: SidecarSettings, annotations: Mapping[str, str]) -> dict[str, Any]:
-    """The native-sidecar container for a pod with these annotations."""
+def _sidecar_env(settings: SidecarSettings, annotations: Mapping[str, str]) -> list[Any]:
+    """Config path, pod identity for OTel resource attributes, tier lock, chart extras."""
     env: list[dict[str, Any]] = [
         {"name": "TIERLINE_CONFIG", "value": f"{CONFIG_MOUNT}/{CONFIG_FILE}"},
         {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -128,32 +128,40 @@ def sidecar_container(settings: SidecarSettings, annotations: Mapping[str, str])
     if tier:
         env.append({"name": "TIERLINE_TIER", "value": tier})
     env.extend({"name": k, "value": v} for k, v in settings.env)
-    probe = {"httpGet": {"path": "/readyz", "port": "tierline-admin"}}
+    return env
+
+
+def _probes() -> dict[str, Any]:
+    """Startup/readiness on the admin listener's /readyz, liveness on /healthz."""
+    ready = {"httpGet": {"path": "/readyz", "port": "tierline-admin"}}
+    return {
+        "startupProbe": {**ready, "periodSeconds": 1, "failureThreshold": 60},
+        "readinessProbe": {**ready, "periodSeconds": 10},
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "tierline-admin"},
+            "periodSeconds": 20,
+        },
+    }
+
+
+def sidecar_container(settings: SidecarSettings, annotations: Mapping[str, str]) -> dict[str, Any]:
+    """The native-sidecar container for a pod with these annotations.
+
+    Same shape as the chart's ``tierline.sidecar`` template (a test compares them).
+    """
+    config = f"{CONFIG_MOUNT}/{CONFIG_FILE}"
+    secret = annotations.get(SECRET) or settings.secret
+    proxy_port = str(settings.proxy_port)
     container: dict[str, Any] = {
         "name": settings.container_name,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
         "restartPolicy": "Always",
-        "args": [
-            "serve",
-            "--config",
-            f"{CONFIG_MOUNT}/{CONFIG_FILE}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(settings.proxy_port),
-        ],
-        "env": env,
-        "envFrom": [
-            {"secretRef": {"name": annotations.get(SECRET) or settings.secret, "optional": True}}
-        ],
+        "args": ["serve", "--config", config, "--host", "127.0.0.1", "--port", proxy_port],
+        "env": _sidecar_env(settings, annotations),
+        "envFrom": [{"secretRef": {"name": secret, "optional": True}}],
         "ports": [{"name": "tierline-admin", "containerPort": settings.admin_port}],
-        "startupProbe": {**probe, "periodSeconds": 1, "failureThreshold": 60},
-        "readinessProbe": {**probe, "periodSeconds": 10},
-        "livenessProbe": {
-            "httpGet": {"path": "/healthz", "port": "tierline-admin"},
-            "periodSeconds": 20,
-        },
+        **_probes(),
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": settings.run_as_user,
