@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import e2e_agents as sc
 import pytest
-from conftest import RunAgent
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.slow
+RunAgent = Callable[[str, Path], dict[str, Any]]  # the ``agent_run`` fixture (conftest.py)
 
 
 def metric(result: dict[str, Any], name: str, **labels: str) -> float:
