@@ -153,7 +153,9 @@ def _on_tools(state: SessionState, msg: Message, path_tags: tuple[tuple[str, str
             state.pending[call.id] = kind
     for result in msg.tool_results:
         kind = state.pending.pop(result.id, "other")
-        failed = result.is_error or (kind == "run" and bool(_FAILING.search(result.text[-4000:])))
+        if kind != "run":
+            continue  # a rejected edit or a missing file is not a failing run
+        failed = result.is_error or bool(_FAILING.search(result.text[-4000:]))
         state.last_failed = failed
         if failed:
             state.failures += 1
