@@ -9,8 +9,10 @@ and 20-chunk streaming OpenAI Chat Completions) sent to:
 
 Each server runs in its own subprocess; CPU per process is read from /proc/PID/stat
 (utime + stime) before and after every phase; the load generator (aiohttp client) is
-this process. Phases are interleaved per (mode, concurrency) so drift hits every target
-alike. Printed: throughput, p50/p99 latency, p50 added against direct, each process's
+this process. Phases run per (mode, concurrency) for the three targets back to back; at
+concurrency 1 the targets take turns request by request, so drift in machine load hits all
+three alike (the fake's CPU is then shared: shown per request of any target). Printed:
+throughput, p50/p99 latency, p50 added against direct, each process's
 CPU ms per request, and the verdict against the targets (tierline CPU/request <= 1.5x
 the floor's; p50 added latency at c=1 <= the floor's + 0.5 ms).
 
@@ -218,6 +220,29 @@ async def _load(url: str, body: bytes, requests: int, concurrency: int) -> tuple
     return latencies, errors
 
 
+def _make_phase(
+    mode: str,
+    concurrency: int,
+    target: str,
+    latencies: list[float],
+    seconds: float,
+    errors: int,
+    cpu: dict[str, float],
+) -> Phase:
+    latencies = sorted(latencies)
+    return Phase(
+        mode,
+        concurrency,
+        target,
+        len(latencies),
+        seconds,
+        statistics.median(latencies) * 1000,
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        errors,
+        cpu,
+    )
+
+
 async def _phase(
     servers: dict[str, Server], target: str, mode: str, concurrency: int, requests: int
 ) -> Phase:
@@ -228,18 +253,36 @@ async def _phase(
     latencies, errors = await _load(url, _body(mode), requests, concurrency)
     seconds = time.perf_counter() - started
     cpu = {s.name: (s.cpu_seconds() - before[s.name]) * 1000 / requests for s in watched}
-    latencies.sort()
-    return Phase(
-        mode,
-        concurrency,
-        target,
-        requests,
-        seconds,
-        statistics.median(latencies) * 1000,
-        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        errors,
-        cpu,
-    )
+    return _make_phase(mode, concurrency, target, latencies, seconds, errors, cpu)
+
+
+async def _interleaved(servers: dict[str, Server], mode: str, requests: int) -> list[Phase]:
+    """Concurrency 1, one request to each target in turn: drift in machine load hits all three
+    alike, so the added-latency comparison holds on a busy machine too."""
+    body = _body(mode)
+    latencies: dict[str, list[float]] = {target: [] for target in TARGETS}
+    errors = dict.fromkeys(TARGETS, 0)
+    processes = {name: servers[name] for name in ("fake", "floor", "tierline")}
+    before = {name: server.cpu_seconds() for name, server in processes.items()}
+    headers = {"content-type": "application/json", "authorization": "Bearer bench"}
+    async with ClientSession(connector=TCPConnector(limit=len(TARGETS))) as http:
+        for _ in range(requests):
+            for target in TARGETS:
+                started = time.perf_counter()
+                url = servers[target].url + "/v1/chat/completions"
+                async with http.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    errors[target] += response.status != 200
+                latencies[target].append(time.perf_counter() - started)
+    used = {name: (s.cpu_seconds() - before[name]) * 1000 for name, s in processes.items()}
+    phases = []
+    for target in TARGETS:
+        cpu = {"fake": used["fake"] / (requests * len(TARGETS))}  # shared by the three
+        if target != "direct":
+            cpu[target] = used[target] / requests
+        seconds = sum(latencies[target])
+        phases.append(_make_phase(mode, 1, target, latencies[target], seconds, errors[target], cpu))
+    return phases
 
 
 async def _run(scale: float, profile: str | None) -> list[Phase]:
@@ -255,9 +298,16 @@ async def _run(scale: float, profile: str | None) -> list[Phase]:
         for mode in MODES:
             for concurrency in CONCURRENCY:
                 requests = max(50, int(REQUESTS[concurrency] * scale))
-                for target in TARGETS:
-                    phases.append(await _phase(servers, target, mode, concurrency, requests))
-                    print(_line(phases[-1], phases), flush=True)
+                if concurrency == 1:
+                    done = await _interleaved(servers, mode, requests)
+                else:
+                    done = [
+                        await _phase(servers, target, mode, concurrency, requests)
+                        for target in TARGETS
+                    ]
+                for phase in done:
+                    phases.append(phase)
+                    print(_line(phase, phases), flush=True)
         return phases
     finally:
         for name in ("tierline", "floor", "fake"):
