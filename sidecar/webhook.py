@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,7 +264,11 @@ def review_response(review: Any, settings: SidecarSettings) -> dict[str, Any]:
     if kind != "Pod" or not isinstance(pod, dict) or not isinstance(pod.get("spec"), dict):
         response["warnings"] = ["tierline webhook: not a Pod, nothing injected"]
     else:
-        ops = pod_patch(pod, settings)
+        try:
+            ops = pod_patch(pod, settings)
+        except (AttributeError, TypeError, KeyError):  # fields of the wrong JSON type
+            ops = []
+            response["warnings"] = ["tierline webhook: unreadable Pod, nothing injected"]
         if ops:
             response["patchType"] = "JSONPatch"
             response["patch"] = base64.b64encode(json.dumps(ops).encode()).decode("ascii")
@@ -275,6 +280,7 @@ def review_response(review: Any, settings: SidecarSettings) -> dict[str, Any]:
 
 
 SETTINGS_KEY = web.AppKey("settings", SidecarSettings)
+_log = logging.getLogger("tierline.webhook")
 
 
 async def _mutate(request: web.Request) -> web.Response:
@@ -282,7 +288,20 @@ async def _mutate(request: web.Request) -> web.Response:
         review = await request.json()
         body = review_response(review, request.app[SETTINGS_KEY])
     except (ValueError, MalformedReview) as exc:
+        _log.warning({"event": "admission_rejected", "error": str(exc)})
         return web.json_response({"error": str(exc)}, status=400)
+    req = review["request"]
+    obj = req.get("object")
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    _log.info(
+        {
+            "event": "admission",
+            "namespace": req.get("namespace"),
+            "pod": meta.get("name") or meta.get("generateName"),
+            "injected": "patch" in body["response"],
+        }
+    )
     return web.json_response(body)
 
 
@@ -323,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
     if args.settings:
         with open(args.settings, encoding="utf-8") as f:
             settings = SidecarSettings.from_json(json.load(f))
+    _log.info({"event": "webhook_listening", "url": f"https://{args.host}:{args.port}/mutate"})
     web.run_app(
         build_webhook_app(settings),
         host=args.host,

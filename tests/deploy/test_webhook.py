@@ -205,6 +205,19 @@ async def test_non_pod_object_is_allowed_with_warning(webhook) -> None:
     assert "patch" not in body["response"] and body["response"]["warnings"]
 
 
+@pytest.mark.parametrize(
+    "obj",
+    [[], "pod", {"metadata": [], "spec": {}}, {"spec": None},
+     {"metadata": {"annotations": ["x"]}, "spec": {}},
+     {"metadata": {"annotations": {"tierline.io/inject": "true"}}, "spec": {"containers": "x"}}],
+)  # fmt: skip
+async def test_unreadable_pod_is_allowed_unchanged(webhook, obj) -> None:
+    """A review with a uid but a pod we cannot read: never block, never patch."""
+    status, body = await _post(webhook, json.dumps(_review(obj)).encode())
+    assert status == 200 and body["response"]["allowed"] is True
+    assert "patch" not in body["response"]
+
+
 def test_settings_from_chart_json() -> None:
     s = SidecarSettings.from_json(
         {"image": "img:1", "proxyPort": 9000, "adminPort": 9001,
