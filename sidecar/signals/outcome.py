@@ -89,6 +89,7 @@ _FAILED = re.compile(
             r"does not match anything in the file",
             r"the tool execution failed",
             r"invalid `?path`? parameter",
+            r"\AFile .+ not found\Z",  # OpenCode 1.18 edit of a missing file (seen end to end)
         )
     ),
     re.IGNORECASE,
