@@ -86,7 +86,7 @@ def _parts_text(content: Any) -> tuple[str, int]:
     for part in content:
         if isinstance(part, str):
             texts.append(part)
-        elif isinstance(part, Mapping):
+        elif isinstance(part, dict):
             kind = part.get("type")
             if not isinstance(kind, str | None):
                 continue  # malformed part (an unhashable "type" would raise below)
@@ -101,7 +101,7 @@ def _parts_text(content: Any) -> tuple[str, int]:
 
 
 def _openai_message(raw: Any) -> Message:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return _EMPTY
     role = _s(raw.get("role"))
     text, images = _parts_text(raw.get("content"))
@@ -113,7 +113,7 @@ def _openai_message(raw: Any) -> Message:
     calls: tuple[ToolCall, ...] = ()
     raw_calls = raw.get("tool_calls")
     if isinstance(raw_calls, list):
-        calls = tuple(_openai_call(c) for c in raw_calls if isinstance(c, Mapping))
+        calls = tuple(_openai_call(c) for c in raw_calls if isinstance(c, dict))
     if role not in ("user", "assistant"):
         role = "other" if role != "function" else "tool"
     return Message(role, text, calls, (), images)
@@ -121,7 +121,7 @@ def _openai_message(raw: Any) -> Message:
 
 def _openai_call(call: Mapping[str, Any]) -> ToolCall:
     fn = call.get("function")
-    fn = fn if isinstance(fn, Mapping) else {}
+    fn = fn if isinstance(fn, dict) else {}
     return ToolCall(_s(call.get("id")), _s(fn.get("name")), _json(fn.get("arguments", "")))
 
 
@@ -129,7 +129,7 @@ def _openai_call(call: Mapping[str, Any]) -> ToolCall:
 
 
 def _anthropic_message(raw: Any) -> Message:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return _EMPTY
     role = _s(raw.get("role"))
     role = role if role in ("user", "assistant") else "other"
@@ -143,7 +143,7 @@ def _anthropic_message(raw: Any) -> Message:
     results: list[ToolResult] = []
     images = 0
     for block in content:
-        if not isinstance(block, Mapping):
+        if not isinstance(block, dict):
             continue
         kind = block.get("type")
         if kind == "text":
@@ -179,7 +179,7 @@ _OUTPUT_ITEMS = frozenset(
 def _responses_item(raw: Any) -> Message:
     if isinstance(raw, str):
         return Message("user", raw)
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return _EMPTY
     kind = raw.get("type")
     if not isinstance(kind, str | None):
@@ -199,7 +199,7 @@ def _responses_item(raw: Any) -> Message:
         return Message("assistant", "", (call,))
     if kind in _OUTPUT_ITEMS:
         output = raw.get("output")
-        text, images = _parts_text(output) if not isinstance(output, Mapping) else ("", 0)
+        text, images = _parts_text(output) if not isinstance(output, dict) else ("", 0)
         return Message("tool", "", (), (ToolResult(call_id, text, False),), images)
     return _EMPTY
 
@@ -238,7 +238,7 @@ class Conversation:
     def from_body(cls, protocol: Protocol, body: Mapping[str, Any]) -> Conversation:
         if protocol not in _DECODERS:
             raise ValueError(f"unknown protocol {protocol!r}")
-        return cls(protocol, body if isinstance(body, Mapping) else {})
+        return cls(protocol, body if isinstance(body, dict) else {})
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -305,10 +305,10 @@ class Conversation:
             names: list[str] = []
             if isinstance(raw, list):
                 for tool in raw:
-                    if not isinstance(tool, Mapping):
+                    if not isinstance(tool, dict):
                         continue
                     fn = tool.get("function")
-                    name = fn.get("name") if isinstance(fn, Mapping) else tool.get("name")
+                    name = fn.get("name") if isinstance(fn, dict) else tool.get("name")
                     if not isinstance(name, str):
                         name = _s(tool.get("type"))
                     if name:
