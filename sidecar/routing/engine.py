@@ -316,10 +316,14 @@ class Router:
 
     def _tier_of(self, m: ModelConfig) -> str:
         """The tier a model chosen outright belongs to (for headers and metrics)."""
-        for tier in self._order:
-            for c in self.table.candidates.get(tier, ()):
+        best: tuple[int, int] | None = None  # (position in the tier, tier index)
+        for t_index, tier in enumerate(self._order):
+            for pos, c in enumerate(self.table.candidates.get(tier, ())):
                 if c.name == m.name or (c.provider, c.upstream) == (m.provider, m.upstream):
-                    return tier
+                    best = min(best or (pos, t_index), (pos, t_index))
+                    break
+        if best is not None:
+            return self._order[best[1]]  # the tier that ranks it highest
         entry = self.table.entries.get(m.name) or self._builder.entry_for(m)
         if entry is not None:
             for tier in self._order:
