@@ -1,7 +1,8 @@
 """What each real agent is asked to do, how it is started, and what the fake answers.
 
 Every scenario is the same small coding session, in the agent's own tool names:
-write ``greet.py`` (``WRITTEN``), edit one line of it (``EDIT_OLD`` ->
+write ``greet.py`` (``WRITTEN``), try an edit whose old text is not in the file
+(``MISSING``: the agent reports a failure), edit one line (``EDIT_OLD`` ->
 ``EDIT_NEW``), commit it with git, then answer ``FINAL_TEXT``. The fake provider
 plays the model with scripted tool calls; the agent really executes them.
 ``EXPECTED_*`` is what tierline must have counted from those tool calls.
@@ -25,6 +26,7 @@ FILE = "greet.py"
 WRITTEN = 'def greet(name):\n    return "Hello, " + name\n\n\nprint(greet("world"))\n'
 EDIT_OLD = '    return "Hello, " + name'
 EDIT_NEW = '    return f"Hello, {name}!"'
+MISSING = "    return greeting  # not in the file"  # an edit that must fail and count nothing
 FINAL = WRITTEN.replace(EDIT_OLD, EDIT_NEW)
 COMMIT_MESSAGE = "Add greet.py"
 FINAL_TEXT = "Done: greet.py written, edited and committed."
@@ -35,6 +37,7 @@ PROMPT = (
 EXPECTED_ADDED = WRITTEN.count("\n") + 1  # the write, then the edited line
 EXPECTED_REMOVED = 1
 EXPECTED_COMMITS = 1
+EXPECTED_ACCEPTED_EDITS = 2  # the write and the good edit; the failed edit is no decision
 
 FAKE_MODEL = "fake-agent"  # what tierline sends upstream for every agent turn
 SIDE_MODEL = "side-model"  # a configured model agents name for side requests (titles)
@@ -136,6 +139,7 @@ def claude_replies(workdir: Path) -> list[dict[str, Any]]:
     commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
     return [
         tool_call("Write", file_path=path, content=WRITTEN),
+        tool_call("Edit", file_path=path, old_string=MISSING, new_string=EDIT_NEW),
         tool_call("Edit", file_path=path, old_string=EDIT_OLD, new_string=EDIT_NEW),
         tool_call("Bash", command=commit, description="Commit greet.py"),
         {"text": FINAL_TEXT},
@@ -175,6 +179,7 @@ def opencode_replies(workdir: Path) -> list[dict[str, Any]]:
     commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
     return [
         tool_call("write", filePath=path, content=WRITTEN),
+        tool_call("edit", filePath=path, oldString=MISSING, newString=EDIT_NEW),
         tool_call("edit", filePath=path, oldString=EDIT_OLD, newString=EDIT_NEW),
         tool_call("bash", command=commit, description="Commit greet.py"),
         {"text": FINAL_TEXT},
@@ -232,9 +237,11 @@ def codex_replies(workdir: Path) -> list[dict[str, Any]]:
     """Codex's tools for a model it has no metadata for: ``exec_command`` ({cmd})."""
     added = "".join("+" + line + "\n" for line in WRITTEN.splitlines())
     update = f"*** Update File: {FILE}\n@@\n-{EDIT_OLD}\n+{EDIT_NEW}\n"
+    bad = f"*** Update File: {FILE}\n@@\n-{MISSING}\n+{EDIT_NEW}\n"
     commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
     return [
         tool_call("exec_command", cmd=codex_patch(f"*** Add File: {FILE}\n{added}")),
+        tool_call("exec_command", cmd=codex_patch(bad)),
         tool_call("exec_command", cmd=codex_patch(update)),
         tool_call("exec_command", cmd=commit),
         {"text": FINAL_TEXT},

@@ -64,6 +64,9 @@ def check_session(result: dict[str, Any], workdir: Path) -> None:
     assert metric(result, lines, type="added", language="python") == sc.EXPECTED_ADDED
     assert metric(result, lines, type="removed", language="python") == sc.EXPECTED_REMOVED
     assert metric(result, "tierline_commit_count_total") == sc.EXPECTED_COMMITS
+    decisions = "tierline_code_edit_tool_decision_total"
+    assert metric(result, decisions, decision="accept") == sc.EXPECTED_ACCEPTED_EDITS
+    assert metric(result, decisions, decision="reject") == 0
     assert metric(result, "tierline_requests_total", outcome="success") == len(requests)
 
 
@@ -74,13 +77,13 @@ def test_claude_code(agent_run: RunAgent, tmp_path: Path) -> None:
     check_session(result, workdir)
     final = json.loads(result["stdout"])
     assert final["result"] == sc.FINAL_TEXT
-    assert final["is_error"] is False and final["num_turns"] == 4
+    assert final["is_error"] is False and final["num_turns"] == 5
     # Usage reached Claude Code through the translation (stream_options.include_usage).
     assert final["usage"]["output_tokens"] > 0
     assert all(r["stream_options"] == {"include_usage": True} for r in result["requests"])
     assert {"Write", "Edit", "Bash"} <= set(result["requests"][0]["tools"])
     assert result["inbound"][0] == "HEAD /"
-    assert result["inbound"][1:-1] == ["POST /v1/messages?beta=true"] * 4
+    assert result["inbound"][1:-1] == ["POST /v1/messages?beta=true"] * 5
 
 
 def test_opencode(agent_run: RunAgent, tmp_path: Path) -> None:
@@ -108,5 +111,5 @@ def test_codex(agent_run: RunAgent, tmp_path: Path) -> None:
     result = agent_run("codex", workdir)
     check_session(result, workdir)
     assert sc.FINAL_TEXT in result["stdout"]
-    assert result["inbound"][:-1] == ["POST /v1/responses"] * 4
+    assert result["inbound"][:-1] == ["POST /v1/responses"] * 5
     assert "exec_command" in result["requests"][0]["tools"]
