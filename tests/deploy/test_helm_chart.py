@@ -102,6 +102,8 @@ def pod_specs(docs: list[dict]) -> Iterator[tuple[str, dict[str, Any]]]:
     for d in docs:
         if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
             yield d["metadata"]["name"], d["spec"]["template"]["spec"]
+        elif d["kind"] == "Pod":
+            yield d["metadata"]["name"], d["spec"]
 
 
 def env_of(container: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def test_restricted_pods(path: Path) -> None:
             assert sc["allowPrivilegeEscalation"] is False, (name, c["name"])
             assert sc["capabilities"] == {"drop": ["ALL"]}, (name, c["name"])
             assert c["resources"]["requests"] and c["resources"]["limits"], (name, c["name"])
-            assert "livenessProbe" in c or c["name"] == "agent", (name, c["name"])
+            assert "livenessProbe" in c or c["name"] in ("agent", "wget"), (name, c["name"])
 
 
 def _check_crd(doc: dict[str, Any], where: str) -> None:
@@ -232,7 +234,10 @@ def test_default_config_is_a_valid_tierline_config(tmp_path: Path) -> None:
 def test_default_is_a_standalone_gateway() -> None:
     docs = render({})
     assert kinds(docs) == {"ConfigMap", "Deployment", "Service", "ServiceAccount",
-                           "PodDisruptionBudget"}  # fmt: skip
+                           "PodDisruptionBudget", "Pod"}  # fmt: skip
+    hook = one(docs, "Pod")  # `helm test`: /readyz through the Service
+    assert hook["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert hook["spec"]["containers"][0]["command"][-1] == f"http://{RELEASE}-tierline:8788/readyz"
     dep = one(docs, "Deployment")
     assert dep["spec"]["replicas"] == 2
     (c,) = dep["spec"]["template"]["spec"]["containers"]
