@@ -180,7 +180,7 @@ def ranking(config: Config, as_json: bool = False) -> str:
     rows = ranking_rows(config)
     if as_json:
         return json.dumps(rows, indent=2)
-    lines = ["", "tier ranking (# = order tried; - = no configured provider serves it):"]
+    lines = ["", "tier ranking (# = position among the tier's candidates, - = not one):"]
     for tier, items in rows.items():
         lines.append(f"{tier}:")
         for r in items:
