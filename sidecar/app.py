@@ -168,6 +168,7 @@ async def run_server(config: Config, stop: asyncio.Event | None = None) -> None:
             )
         stop = stop or _signal_event()
         await stop.wait()
+        _log.info({"event": "shutting_down"})
     finally:
         app[RUNTIME].ready = False
         await runner.cleanup()

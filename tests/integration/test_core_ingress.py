@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from typing import Any
 
@@ -198,8 +199,13 @@ async def _hanging_upstream(aiohttp_server: Any) -> tuple[TestServer, asyncio.Ev
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_client_disconnect_cancels_the_upstream_request(
-    tierline: Any, aiohttp_server: Any, openai_client: Any, stream: bool
+    tierline: Any,
+    aiohttp_server: Any,
+    openai_client: Any,
+    stream: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="tierline.access")
     upstream, started, cancelled = await _hanging_upstream(aiohttp_server)
     server = await tierline(
         providers={"hang": {"kind": "openai", "base_url": str(upstream.make_url("/v1"))}},
@@ -218,6 +224,10 @@ async def test_client_disconnect_cancels_the_upstream_request(
         with pytest.raises(asyncio.CancelledError):
             await task
     await asyncio.wait_for(cancelled.wait(), 5)
+    # tierline recorded the exchange while unwinding, before the upstream saw the close.
+    (fields,) = [r.msg for r in caplog.records if r.name == "tierline.access"]
+    assert isinstance(fields, dict)
+    assert fields["status"] == 499 and fields["error_type"] == "client_disconnected"
 
 
 async def test_run_server_binds_admin_and_shuts_down(fake: TestServer) -> None:

@@ -1,16 +1,25 @@
-"""Outbound network behaviour: HTTP(S)_PROXY / NO_PROXY, the overall deadline,
-and a candidate that keeps failing cooling down."""
+"""Outbound network behaviour: HTTP(S)_PROXY / NO_PROXY, a custom CA bundle, the
+overall deadline, and a candidate that keeps failing cooling down."""
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import ssl
 import time
+from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from sidecar.demo.fake_provider import build_fake_app
 from tests.conftest import fake_requests
 
 MSG = [{"role": "user", "content": "hi"}]
@@ -95,3 +104,58 @@ async def test_a_model_that_keeps_failing_cools_down(
         assert raw.headers["x-tierline-model"] == "gpt-good"
     tried = [r["body"]["model"] for r in await fake_requests(fake)]
     assert tried.count("fake-error500") == 3  # the fourth request skipped it (cooldown)
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tierline-test-ca")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "ca.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_custom_ca_bundle_for_outbound_tls(
+    tierline: Any, aiohttp_server: Any, openai_client: Any, tmp_path: Path, trusted: bool
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    tls_fake = await aiohttp_server(build_fake_app(), ssl=context)
+    server = await tierline(
+        server={"ca_bundle": str(cert)} if trusted else {},
+        providers={"tls": {"kind": "openai", "base_url": str(tls_fake.make_url("/v1"))}},
+        models={"gpt-tls": {"provider": "tls", "upstream": "fake-gpt"}},
+    )
+    client = openai_client(server)
+    if trusted:
+        done = await client.chat.completions.create(model="gpt-tls", messages=MSG)
+        assert done.model == "gpt-tls"
+    else:
+        with pytest.raises(openai.APIStatusError) as info:
+            await client.chat.completions.create(model="gpt-tls", messages=MSG)
+        assert "connection" in info.value.response.json()["error"]["message"]
