@@ -1,9 +1,10 @@
 """The cost of telemetry: the same load through tierline with telemetry off and on.
 
-- off: ``[telemetry] enabled = false``, ``server.metrics = false`` (no export, no /metrics);
-- on:  OTLP/HTTP logs, metrics and traces to a local receiver (tests/fakes/otlp.py,
-       decoding every request), ``compat = ["claude_code"]``, metrics pushed every second,
-       and /metrics scraped every second while the load runs.
+- off:    ``[telemetry] enabled = false``, ``server.metrics = false`` (no export, no /metrics);
+- on:     OTLP/HTTP logs and metrics to a local receiver (tests/fakes/otlp.py, decoding
+          every request), ``compat = ["claude_code"]``, metrics pushed every second, and
+          /metrics scraped every second while the load runs;
+- traces: "on" plus traces (a SERVER and a CLIENT span per request) to the receiver.
 
 Each server (fake provider, OTLP receiver, tierline off, tierline on) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
@@ -34,6 +35,7 @@ from aiohttp import ClientSession, TCPConnector, web
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_LOSS = 0.15
+CONFIGS = ("off", "on", "traces")
 TICK = os.sysconf("SC_CLK_TCK")
 MESSAGES = [
     {"role": "system", "content": "You are a helpful coding assistant."},
@@ -41,10 +43,11 @@ MESSAGES = [
 ]
 
 
-def _tierline_app(upstream: str, telemetry_on: bool, otlp: str) -> web.Application:
+def _tierline_app(upstream: str, kind: str, otlp: str) -> web.Application:
     from sidecar.app import build_app
     from sidecar.config import parse_config
 
+    telemetry_on = kind != "off"
     data: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": 0, "metrics": telemetry_on},
         "providers": {"fake": {"kind": "openai", "base_url": upstream + "/v1"}},
@@ -58,10 +61,13 @@ def _tierline_app(upstream: str, telemetry_on: bool, otlp: str) -> web.Applicati
     if telemetry_on:
         data["telemetry"] = {
             "enabled": True,
-            "endpoint": otlp,
+            "logs_endpoint": otlp + "/v1/logs",
+            "metrics_endpoint": otlp + "/v1/metrics",
             "export_interval_ms": 1000,
             "compat": ["claude_code"],
         }
+        if kind == "traces":
+            data["telemetry"]["traces_endpoint"] = otlp + "/v1/traces"
     return build_app(parse_config(data, {}))
 
 
@@ -76,7 +82,7 @@ async def _serve(kind: str, upstream: str, otlp: str) -> None:
 
         app = build_otlp_app()
     else:
-        app = _tierline_app(upstream, kind == "on", otlp)
+        app = _tierline_app(upstream, kind, otlp)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -170,7 +176,8 @@ class Phase:
 
 async def _phase(server: Server, stream: bool, requests: int, concurrency: int) -> Phase:
     stop = asyncio.Event()
-    scraper = asyncio.create_task(_scrape(server.url, stop)) if server.name == "on" else None
+    scraping = server.name != "off"
+    scraper = asyncio.create_task(_scrape(server.url, stop)) if scraping else None
     before = server.cpu_seconds()
     seconds, errors = await _load(
         server.url + "/v1/chat/completions", _body(stream), requests, concurrency
@@ -185,16 +192,13 @@ async def _phase(server: Server, stream: bool, requests: int, concurrency: int) 
 async def _run(args: argparse.Namespace) -> list[Phase]:
     fake = _start("fake")
     otlp = _start("otlp")
-    servers = {
-        "off": _start("off", fake.url),
-        "on": _start("on", fake.url, otlp.url),
-    }
+    servers = {name: _start(name, fake.url, otlp.url) for name in CONFIGS}
     try:
         for server in servers.values():
             await _load(server.url + "/v1/chat/completions", _body(args.stream), 200, 16)
         phases = []
         for _ in range(args.rounds):
-            for name in ("off", "on"):
+            for name in CONFIGS:
                 phase = await _phase(servers[name], args.stream, args.requests, args.concurrency)
                 phases.append(phase)
                 print(f"  {phase.config:<4} {phase.rps:8.0f} req/s  {phase.cpu_ms:6.3f} "
@@ -206,18 +210,21 @@ async def _run(args: argparse.Namespace) -> list[Phase]:
 
 
 def summary(phases: Sequence[Phase], concurrency: int) -> list[str]:
-    off = statistics.median(p.rps for p in phases if p.config == "off")
-    on = statistics.median(p.rps for p in phases if p.config == "on")
-    cpu_off = statistics.median(p.cpu_ms for p in phases if p.config == "off")
-    cpu_on = statistics.median(p.cpu_ms for p in phases if p.config == "on")
-    loss = 1 - on / off
-    verdict = "PASS" if loss < TARGET_LOSS else "MISS"
-    return [
-        f"c={concurrency}: off {off:.0f} req/s, on {on:.0f} req/s: throughput loss "
-        f"{loss * 100:.1f}% (target < {TARGET_LOSS * 100:.0f}%) {verdict}",
-        f"tierline CPU per request: off {cpu_off:.3f} ms, on {cpu_on:.3f} ms "
-        f"(+{cpu_on - cpu_off:.3f} ms)",
-    ]
+    def median(config: str, key: str) -> float:
+        return statistics.median(getattr(p, key) for p in phases if p.config == config)
+
+    off, cpu_off = median("off", "rps"), median("off", "cpu_ms")
+    lines = [f"c={concurrency}: off {off:.0f} req/s, tierline CPU {cpu_off:.3f} ms/req"]
+    for config in CONFIGS[1:]:
+        rps, cpu = median(config, "rps"), median(config, "cpu_ms")
+        loss = 1 - rps / off
+        verdict = "PASS" if loss < TARGET_LOSS else "MISS"
+        lines.append(
+            f"c={concurrency}: {config:<6} {rps:.0f} req/s, throughput loss {loss * 100:.1f}% "
+            f"(target < {TARGET_LOSS * 100:.0f}%) {verdict}; tierline CPU {cpu:.3f} ms/req "
+            f"(+{cpu - cpu_off:.3f})"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="off/on rounds")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--stream", action="store_true", help="20-chunk streaming responses")
-    parser.add_argument("--serve", choices=("fake", "otlp", "off", "on"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("fake", "otlp", *CONFIGS), help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
     parser.add_argument("--otlp", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

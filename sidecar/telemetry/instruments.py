@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from sidecar.telemetry import names
+from sidecar.telemetry.histograms import HistogramFamily, HistogramProducer
 
 
 class BoundedLabel:
@@ -72,11 +73,11 @@ class CounterFamily:
 class Instruments:
     """tierline.*, GenAI and (when asked) claude_code.* instruments."""
 
-    def __init__(self, meter: Meter, compat: tuple[str, ...]) -> None:
+    def __init__(self, meter: Meter, producer: HistogramProducer, compat: tuple[str, ...]) -> None:
         def c(name: str, unit: str, *labels: str) -> CounterFamily:
             return CounterFamily(meter, name, unit, labels)
 
-        h = meter.create_histogram
+        h = producer.family
         n = names
         self.requests = c(n.REQUESTS, n.UNIT_REQUEST, "tier", "model", "provider", "outcome")
         self.tokens = c(n.TOKEN_USAGE, n.UNIT_TOKENS, "model", "provider", "tier", "type")
@@ -94,11 +95,19 @@ class Instruments:
         self.commits = c(n.COMMIT_COUNT, n.UNIT_COUNT, "model")
         self.prs = c(n.PULL_REQUEST_COUNT, n.UNIT_COUNT, "model")
         self.edit_decision = c(n.EDIT_DECISION, "{decision}", "tool_name", "decision", "language")
-        self.route_confidence: Histogram = h(n.ROUTE_CONFIDENCE, unit=n.UNIT_ONE)
-        self.attempts: Histogram = h(n.UPSTREAM_ATTEMPTS, unit="{attempt}")
-        self.gen_ai_tokens: Histogram = h(n.GEN_AI_TOKEN_USAGE, unit=n.UNIT_TOKEN)
-        self.gen_ai_duration: Histogram = h(n.GEN_AI_OPERATION_DURATION, unit="s")
-        self.gen_ai_ttfc: Histogram = h(n.GEN_AI_TIME_TO_FIRST_CHUNK, unit="s")
+        self.route_confidence: HistogramFamily = h(
+            n.ROUTE_CONFIDENCE, n.UNIT_ONE, n.CONFIDENCE_BUCKETS
+        )
+        self.attempts = h(n.UPSTREAM_ATTEMPTS, "{attempt}", n.ATTEMPT_BUCKETS)
+        genai = (
+            n.GEN_AI_OPERATION_NAME, n.GEN_AI_PROVIDER_NAME, n.GEN_AI_REQUEST_MODEL,
+            n.GEN_AI_RESPONSE_MODEL, n.ERROR_TYPE,
+        )  # fmt: skip
+        self.gen_ai_tokens = h(
+            n.GEN_AI_TOKEN_USAGE, n.UNIT_TOKEN, n.TOKEN_BUCKETS, *genai[:4], n.GEN_AI_TOKEN_TYPE
+        )
+        self.gen_ai_duration = h(n.GEN_AI_OPERATION_DURATION, "s", n.DURATION_BUCKETS, *genai)
+        self.gen_ai_ttfc = h(n.GEN_AI_TIME_TO_FIRST_CHUNK, "s", n.DURATION_BUCKETS, *genai)
         self.compat = n.COMPAT_CLAUDE_CODE in compat
         self.cc_lines: CounterFamily | None = None
         self.cc_commits: CounterFamily | None = None

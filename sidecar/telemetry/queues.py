@@ -15,11 +15,18 @@ from typing import Any
 from opentelemetry.metrics import Counter
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.metrics import Histogram
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from sidecar.telemetry import names
+from sidecar.telemetry.histograms import HistogramProducer
 from sidecar.telemetry.settings import Signal
 
 
@@ -140,14 +147,22 @@ class GatedSpanProcessor(SpanProcessor):
 class CountingMetricExporter(MetricExporter):
     """Counts the data points of a failed export as dropped metrics."""
 
-    def __init__(self, inner: MetricExporter, gate: Gate, temporality: dict[type, Any]) -> None:
+    def __init__(
+        self,
+        inner: MetricExporter,
+        gate: Gate,
+        temporality: dict[type, Any],
+        producer: HistogramProducer,
+    ) -> None:
         super().__init__(preferred_temporality=temporality)
-        self._inner, self._gate = inner, gate
+        self._inner, self._gate, self._producer = inner, gate, producer
+        self._delta = temporality.get(Histogram) == AggregationTemporality.DELTA
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
         try:
+            metrics_data = self._producer.inject(metrics_data, self._delta)
             result = self._inner.export(metrics_data, timeout_millis=timeout_millis)
         except Exception:  # noqa: BLE001
             result = MetricExportResult.FAILURE

@@ -73,7 +73,7 @@ class TelemetryRecorder:
         self.baseline = Baseline(baseline_model, self._pricer)
         self.tracker = tracker or SignalTracker()
         self.tally = Tally()
-        self._m = Instruments(telemetry.meter, telemetry.settings.compat)
+        self._m = Instruments(telemetry.meter, telemetry.producer, telemetry.settings.compat)
         self._logs = telemetry.logs_enabled
         self._log_prompts = telemetry.settings.log_prompts
         self._model = BoundedLabel(256)
@@ -215,25 +215,20 @@ class TelemetryRecorder:
     def _gen_ai_metrics(self, ex: Exchange, plan: RoutePlan) -> None:
         m = self._m
         requested = ex.upstream_model or (plan.candidates[0].upstream if plan.candidates else None)
-        attrs: dict[str, str] = {
-            names.GEN_AI_OPERATION_NAME: names.OPERATION_CHAT,
-            names.GEN_AI_PROVIDER_NAME: self._provider(ex.provider),
-            names.GEN_AI_REQUEST_MODEL: self._model(requested),
-        }
-        if ex.upstream_model:
-            attrs[names.GEN_AI_RESPONSE_MODEL] = self._model(ex.upstream_model)
-        if ex.error_type is not None:
-            attrs[names.ERROR_TYPE] = self._reason(ex.error_type)
-        m.gen_ai_duration.record(ex.duration_s, attrs)
+        key = (
+            names.OPERATION_CHAT,
+            self._provider(ex.provider),
+            self._model(requested),
+            self._model(ex.upstream_model) if ex.upstream_model else "",
+        )
+        error = self._reason(ex.error_type) if ex.error_type is not None else ""
+        m.gen_ai_duration.record(ex.duration_s, *key, error)
         if ex.stream and ex.ttft_s is not None:
-            m.gen_ai_ttfc.record(ex.ttft_s, attrs)
+            m.gen_ai_ttfc.record(ex.ttft_s, *key, error)
         usage = ex.usage
         if ex.model is not None and (usage.prompt_tokens or usage.output_tokens):
-            attrs.pop(names.ERROR_TYPE, None)
-            m.gen_ai_tokens.record(usage.prompt_tokens, {**attrs, names.GEN_AI_TOKEN_TYPE: "input"})
-            m.gen_ai_tokens.record(
-                usage.output_tokens, {**attrs, names.GEN_AI_TOKEN_TYPE: "output"}
-            )
+            m.gen_ai_tokens.record(usage.prompt_tokens, *key, "input")
+            m.gen_ai_tokens.record(usage.output_tokens, *key, "output")
 
     def _compat_usage(self, ex: Exchange, savings: Savings | None) -> None:
         m = self._m

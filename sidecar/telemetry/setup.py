@@ -14,14 +14,13 @@ counts them in ``tierline.telemetry.dropped{signal}``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.metrics import Meter
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
 )
@@ -39,9 +38,9 @@ from opentelemetry.sdk.metrics import (
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     MetricReader,
+    MetricsData,
     PeriodicExportingMetricReader,
 )
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -49,6 +48,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
 
 from sidecar.telemetry import names
+from sidecar.telemetry.histograms import HistogramProducer
 from sidecar.telemetry.queues import (
     CountingMetricExporter,
     Gate,
@@ -75,22 +75,6 @@ def _temporality(settings: TelemetrySettings) -> dict[type, Any]:
         ObservableCounter: observable,
     }
     return preferences
-
-
-def _views() -> list[View]:
-    def buckets(name: str, bounds: Sequence[float]) -> View:
-        return View(
-            instrument_name=name,
-            aggregation=ExplicitBucketHistogramAggregation(boundaries=bounds),
-        )
-
-    return [
-        buckets(names.GEN_AI_TOKEN_USAGE, names.TOKEN_BUCKETS),
-        buckets(names.GEN_AI_OPERATION_DURATION, names.DURATION_BUCKETS),
-        buckets(names.GEN_AI_TIME_TO_FIRST_CHUNK, names.DURATION_BUCKETS),
-        buckets(names.ROUTE_CONFIDENCE, names.CONFIDENCE_BUCKETS),
-        buckets(names.UPSTREAM_ATTEMPTS, names.ATTEMPT_BUCKETS),
-    ]
 
 
 def _resource(settings: TelemetrySettings) -> Resource:
@@ -147,6 +131,7 @@ class Telemetry:
     settings: TelemetrySettings
     meter_provider: MeterProvider
     meter: Meter
+    producer: HistogramProducer
     registry: CollectorRegistry | None
     logger_provider: LoggerProvider | None
     tracer_provider: TracerProvider | None
@@ -154,6 +139,7 @@ class Telemetry:
     gates: dict[str, Gate]
     _scope: InstrumentationScope = field(default_factory=lambda: InstrumentationScope(names.SCOPE))
     _logger: Any = None
+    _limits: LogRecordLimits = field(default_factory=LogRecordLimits)  # read env once
 
     @property
     def logs_enabled(self) -> bool:
@@ -182,6 +168,7 @@ class Telemetry:
                 log_record=record,
                 resource=self.logger_provider.resource,
                 instrumentation_scope=self._scope,
+                limits=self._limits,
             )
         )
 
@@ -213,16 +200,15 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     ``registry`` (owned by the app) gets the Prometheus reader; None: no /metrics.
     """
     resource = _resource(settings)
+    producer = HistogramProducer(resource)
     gates = {s: Gate(settings.queue_size, s) for s in ("logs", "metrics", "traces")}
     readers: list[MetricReader] = []
     if registry is not None:
-        from opentelemetry.exporter.prometheus import PrometheusMetricReader
-
-        readers.append(PrometheusMetricReader(registry=registry))
+        readers.append(_prometheus_reader(registry, producer))
     if settings.metrics is not None:
         temporality = _temporality(settings)
         inner = _exporter("metrics", settings.metrics, settings.timeout_s)
-        exporter = CountingMetricExporter(inner, gates["metrics"], temporality)
+        exporter = CountingMetricExporter(inner, gates["metrics"], temporality, producer)
         readers.append(
             PeriodicExportingMetricReader(
                 exporter,
@@ -231,7 +217,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
             )
         )
     meter_provider = MeterProvider(
-        metric_readers=readers, resource=resource, shutdown_on_exit=False, views=_views()
+        metric_readers=readers, resource=resource, shutdown_on_exit=False
     )
     meter = meter_provider.get_meter(names.SCOPE)
     dropped = meter.create_counter(
@@ -248,12 +234,26 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
         settings,
         meter_provider,
         meter,
+        producer,
         registry,
         logger_provider,
         tracer_provider,
         tracer,
         dict(gates),
     )
+
+
+def _prometheus_reader(registry: CollectorRegistry, producer: HistogramProducer) -> MetricReader:
+    """A PrometheusMetricReader on the app's registry that also reports our histograms."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+    class Reader(PrometheusMetricReader):
+        def _receive_metrics(
+            self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+        ) -> None:
+            super()._receive_metrics(producer.inject(metrics_data), timeout_millis, **kwargs)
+
+    return Reader(registry=registry)
 
 
 def _logger_provider(
