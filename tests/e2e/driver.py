@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -78,8 +79,9 @@ async def run_agent(
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
         timed_out = True
-        os.killpg(proc.pid, 9)
+        kill_group(proc.pid)
         out, err = await proc.communicate()
+    kill_group(proc.pid)  # whatever the agent left running in its session
     return {
         "returncode": proc.returncode,
         "timed_out": timed_out,
@@ -100,6 +102,14 @@ def recording(into: list[dict[str, Any]]) -> Any:
         return await handler(request)
 
     return record
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL the agent's process group (its own session); gone already is fine."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def summarize(request: dict[str, Any]) -> dict[str, Any]:

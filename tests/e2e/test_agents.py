@@ -57,7 +57,8 @@ def check_session(result: dict[str, Any], workdir: Path) -> None:
     assert requests and {r["path"] for r in requests} == {"/v1/chat/completions"}
     chats = [r for r in requests if r["model"] == sc.FAKE_MODEL]
     assert {r["model"] for r in requests} <= {sc.FAKE_MODEL, sc.FAKE_SIDE_MODEL}
-    assert result["scripts_left"] == 0 and len(chats) == len(sc.claude_replies(workdir))
+    scripted = sc.SCENARIOS[result["agent"]].replies(workdir)
+    assert result["scripts_left"] == 0 and len(chats) == len(scripted)
     assert result["inbound"][-1] == "GET /metrics"
     # tierline counted the session's productivity from the agent's own tool calls.
     lines = "tierline_lines_of_code_count_total"
