@@ -21,18 +21,17 @@ from sidecar.exchange import ToolCall, Usage
 from sidecar.protocols.sse import SSEEvent
 
 _CONTENT_KEYS = ("content", "tool_calls", "reasoning_content", "reasoning", "refusal")
-_NULLABLE = (b'"usage"', b'"finish_reason"')
+_NULLABLE = tuple(
+    (key, key + b":null", key + b": null") for key in (b'"usage"', b'"finish_reason"')
+)
 
 
 def _worth_parsing(data: bytes) -> bool:
     """False for a plain content delta (nothing the tap records beyond "content came")."""
     if b'"tool_calls"' in data or b'"error"' in data:
         return True
-    for key in _NULLABLE:
-        at = data.find(key)
-        if at >= 0 and not data[at + len(key) : at + len(key) + 8].lstrip(b": ").startswith(
-            b"null"
-        ):
+    for key, null, spaced in _NULLABLE:
+        if key in data and null not in data and spaced not in data:
             return True
     return False
 
