@@ -4,8 +4,9 @@
 ``cd tests/e2e && npm install``, part of scripts/test.sh) and returns its JSON
 result. The driver runs under ``unshare -n`` (a loopback-only network
 namespace: tierline, the fake provider and the agent all live in it) whenever
-that is permitted; otherwise it runs in the host namespace and the terminal
-summary says so. A missing agent binary, ``node`` or ``git`` is a failure under
+that is permitted (as root; else ``unshare -r -n``, in a user namespace);
+otherwise it runs in the host namespace and the terminal summary says so. A
+missing agent binary, ``node`` or ``git`` is a failure under
 ``CI=true`` and a skip elsewhere.
 """
 
@@ -33,13 +34,17 @@ RunAgent = Callable[[str, Path], dict[str, Any]]
 _BINARIES = {"claude": "claude", "opencode": "opencode", "codex": "codex"}
 
 
-def _unshare_works() -> bool:
+def _netns_prefix() -> list[str]:
+    """``unshare -n`` (root), else ``unshare -r -n`` (a user namespace), else [] (none)."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "-n", "ip", "link", "set", "lo", "up"], capture_output=True, timeout=10
-    )
-    return probe.returncode == 0
+        return []
+    for prefix in (["unshare", "-n"], ["unshare", "-r", "-n"]):
+        probe = subprocess.run(
+            [*prefix, "ip", "link", "set", "lo", "up"], capture_output=True, timeout=10
+        )
+        if probe.returncode == 0:
+            return prefix
+    return []
 
 
 def _missing(binary: str) -> list[str]:
@@ -50,19 +55,18 @@ def _missing(binary: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def netns(pytestconfig: pytest.Config) -> bool:
-    works = _unshare_works()
-    notes = pytestconfig.stash.setdefault(NOTES, [])
-    if not works:
-        notes.append(
+def netns(pytestconfig: pytest.Config) -> list[str]:
+    prefix = _netns_prefix()
+    if not prefix:
+        pytestconfig.stash.setdefault(NOTES, []).append(
             "e2e agents: `unshare -n` is not permitted here; the agents ran WITHOUT a "
             "loopback-only network namespace (their update/telemetry switches are still off)"
         )
-    return works
+    return prefix
 
 
 @pytest.fixture
-def agent_run(netns: bool, pytestconfig: pytest.Config) -> RunAgent:
+def agent_run(netns: list[str], pytestconfig: pytest.Config) -> RunAgent:
     def run(agent: str, workdir: Path) -> dict[str, Any]:
         missing = _missing(_BINARIES[agent])
         if missing:
@@ -73,11 +77,11 @@ def agent_run(netns: bool, pytestconfig: pytest.Config) -> RunAgent:
         argv = [sys.executable, str(DRIVER), agent, str(workdir), "--bin", str(BIN)]
         argv += ["--timeout", str(AGENT_TIMEOUT_S)]
         if netns:
-            argv = ["unshare", "-n", *argv, "--netns"]
+            argv = [*netns, *argv, "--netns"]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=DRIVER_TIMEOUT_S)
         assert proc.returncode == 0, f"driver failed:\n{proc.stderr[-4000:]}"
         result: dict[str, Any] = json.loads(proc.stdout)
-        where = "loopback-only netns" if netns else "host network (no netns)"
+        where = f"loopback-only netns ({' '.join(netns)})" if netns else "host network (no netns)"
         pytestconfig.stash.setdefault(NOTES, []).append(
             f"e2e {agent}: exit {result['returncode']} in {result['seconds']} s, "
             f"{len(result['requests'])} model requests, {where}"
