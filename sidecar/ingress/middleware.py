@@ -91,6 +91,8 @@ def make_middleware(max_body_bytes: int) -> Middleware:
             response = error_response(request, internal)
         if not response.prepared:
             response.headers.setdefault("x-request-id", rid)
+            if request.path.startswith("/v1/messages"):
+                response.headers.setdefault("request-id", rid)
         return response
 
     return ingress

@@ -43,11 +43,11 @@ class Call:
             self.error_type = error_type
 
     def exchange(self, plan: RoutePlan | None) -> Exchange:
-        """Freeze; session fields come from the plan when the router provides them."""
+        """Freeze; session fields come from the plan (None: failed before routing)."""
         model = self.model
         return Exchange(
             request_id=self.request_id,
-            session_id=str(getattr(plan, "session_id", "") or ""),
+            session_id=plan.session_id if plan else "",
             client_protocol=self.protocol,
             stream=self.stream,
             requested_model=self.requested_model,
@@ -63,6 +63,6 @@ class Call:
             started_at=self.started_at,
             duration_s=self.elapsed(),
             ttft_s=self.ttft_s,
-            harness=str(getattr(plan, "harness", "unknown") or "unknown"),
-            subagent=bool(getattr(plan, "subagent", False)),
+            harness=plan.harness if plan else "unknown",
+            subagent=plan.subagent if plan else False,
         )

@@ -28,6 +28,8 @@ def response_headers(request: web.Request, call: Call, plan: RoutePlan) -> dict[
     request_id = request.get(REQUEST_ID)
     if request_id:
         headers["x-request-id"] = request_id
+        if call.protocol == "anthropic":  # Anthropic SDKs expose it as ``_request_id``
+            headers["request-id"] = request_id
     return headers
 
 

@@ -116,6 +116,7 @@ async def test_anthropic_non_stream_and_stream(
     )
     message = await raw.parse()
     assert message.model == "claude-good"
+    assert message._request_id == raw.headers["x-request-id"]
     assert raw.headers["x-tierline-provider"] == "an"
     assert message.usage.input_tokens > 0
     async with client.messages.stream(model="claude-good", max_tokens=100, messages=MSG) as stream:
