@@ -25,10 +25,7 @@ from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, w
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from sidecar.config import Config, ModelConfig, ProviderConfig
-from sidecar.errors import (
-    UpstreamFailed,
-    stream_error_event,
-)
+from sidecar.errors import InvalidRequest, UpstreamFailed, error_body, stream_error_event
 from sidecar.exchange import Attempt
 from sidecar.protocols.tap import Tap, make_tap
 from sidecar.routing.plan import RoutePlan
@@ -39,6 +36,7 @@ from sidecar.upstream.health import Health
 from sidecar.upstream.outcome import exhausted, response_headers
 from sidecar.upstream.providers import (
     Failure,
+    classify_event_error,
     classify_exception,
     classify_status,
     endpoint_url,
@@ -294,6 +292,11 @@ class Dispatcher:
         if not isinstance(obj, dict):
             failure = Failure("server_error", True, "the provider answered with invalid JSON", 200)
             return self._failed(t, span, started, failure)
+        error = obj.get("error")
+        if error and "choices" not in obj and "content" not in obj:  # an error sent as a 200
+            detail = error if isinstance(error, dict) else {"message": str(error)}
+            failure = classify_event_error(detail, t.provider.api_keys)
+            return self._failed(t, span, started, failure)
         tap = make_tap(t.provider.kind)
         tap.json_body(obj)
         body = t.pair.response(raw, obj, t.info)
@@ -339,7 +342,11 @@ class Dispatcher:
 
     def _passthrough(self, t: _Target, failure: Failure) -> web.StreamResponse:
         """A plain 400 goes back as the provider said it (in the client's shape)."""
-        status, body = t.pair.error(failure.status or 400, failure.body)
+        if failure.body:
+            status, body = t.pair.error(failure.status or 400, failure.body)
+        else:  # the error came inside a 200 or an event: only its message is known
+            status = 400
+            body = orjson.dumps(error_body(t.call.protocol, InvalidRequest(failure.message)))
         t.call.fail(status, "invalid_request_error")
         headers = response_headers(t.request, t.call, t.plan)
         headers["Content-Type"] = "application/json"

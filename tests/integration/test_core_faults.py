@@ -11,6 +11,7 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from aiohttp import web
 
 from tests.conftest import TEST_ENV, fake_requests
 
@@ -279,3 +280,28 @@ async def test_provider_error_messages_are_scrubbed(
     assert "auth" in info.value.response.text
     assert_no_secrets(info.value.response.text)
     assert_no_secrets(json.dumps(await fake_requests(fake)).replace(TEST_ENV["BAD_KEY"], ""))
+
+
+@pytest.mark.parametrize("kind", ["server_error", "invalid_request_error"])
+async def test_an_error_sent_with_status_200_is_still_an_error(
+    tierline: Any, aiohttp_server: Any, openai_client: Any, kind: str
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"error": {"message": "upstream says no", "type": kind}})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    odd = await aiohttp_server(app)
+    server = await tierline(
+        providers={"odd": {"kind": "openai", "base_url": str(odd.make_url("/v1"))}},
+        models={"gpt-odd": {"provider": "odd", "upstream": "x"}},
+        routing={"fallback_chain": ["gpt-good"]},
+    )
+    client = openai_client(server)
+    if kind == "server_error":
+        raw = await client.chat.completions.with_raw_response.create(model="gpt-odd", messages=MSG)
+        assert raw.headers["x-tierline-model"] == "gpt-good"
+    else:
+        with pytest.raises(openai.BadRequestError) as info:
+            await client.chat.completions.create(model="gpt-odd", messages=MSG)
+        assert "upstream says no" in info.value.response.json()["error"]["message"]
