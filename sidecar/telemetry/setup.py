@@ -106,11 +106,9 @@ def _exporter(signal: Signal, target: ExportTarget, timeout: float) -> Any:
 
         return OTLPSpanExporter(target.url, insecure, headers=headers, timeout=timeout)
     if signal == "logs":
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-            OTLPLogExporter as HttpLogExporter,
-        )
+        from sidecar.telemetry.otlp_logs import FastOTLPLogExporter
 
-        return HttpLogExporter(target.url, headers=headers, timeout=timeout)
+        return FastOTLPLogExporter(target.url, headers=headers, timeout=timeout)
     if signal == "metrics":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
             OTLPMetricExporter as HttpMetricExporter,
