@@ -28,8 +28,7 @@ tolerant: malformed entries decode to empty messages rather than raising.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -41,8 +40,7 @@ _IMAGE_TYPES = frozenset({"image", "image_url", "input_image"})
 _TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
-@dataclass(frozen=True)
-class ToolResult:
+class ToolResult(NamedTuple):
     """The result of an earlier tool call, as the client sent it back."""
 
     id: str
@@ -50,8 +48,7 @@ class ToolResult:
     is_error: bool = False
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     role: str  # system | user | assistant | tool | other
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
@@ -271,13 +268,25 @@ class Conversation:
                 parts.append(_anthropic_system(self._body))
             elif self.protocol == "responses":
                 parts.append(_s(self._body.get("instructions")))
-            for i in range(len(self._raw)):
-                msg = self.message(i)
-                if msg.role != "system":
+            for raw in self._raw:  # raw access: no Message is built for this
+                if not isinstance(raw, dict) or raw.get("role") not in ("system", "developer"):
                     break
-                parts.append(msg.text)
-            self._system = "\n".join(p for p in parts if p)
+                if raw.get("type", "message") == "message":
+                    parts.append(_parts_text(raw.get("content"))[0])
+            parts = [p for p in parts if p]
+            self._system = parts[0] if len(parts) == 1 else "\n".join(parts)
         return self._system
+
+    def first_user_text(self, limit: int = 8) -> str:
+        """Text of the first user message among the first ``limit`` entries ('' if none)."""
+        for raw in self._raw[:limit]:
+            if isinstance(raw, str):
+                return raw
+            if isinstance(raw, dict) and raw.get("role") == "user":
+                text = _parts_text(raw.get("content"))[0]
+                if text:
+                    return text
+        return ""
 
     @property
     def last_user_text(self) -> str:

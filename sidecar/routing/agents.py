@@ -9,7 +9,7 @@ Pure: reads the system prompt head, the requested model, a few headers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sidecar.protocols.conversation import Conversation
@@ -61,12 +61,18 @@ def _scan(text: str, patterns: tuple[tuple[str, str, str, bool], ...]) -> AgentR
     return None
 
 
+def system_role(head: str) -> AgentRole | None:
+    """The role the system prompt's head announces, if any (pure; callers may memoize)."""
+    return _scan(head, _SYSTEM_PATTERNS)
+
+
 def detect_role(
     harness: str,
     requested_model: str,
     headers: Mapping[str, str],
     conv: Conversation,
     max_tokens: int | None,
+    by_system: Callable[[str], AgentRole | None] = system_role,
 ) -> AgentRole:
     """The role of this request (``headers`` lower-cased)."""
     sub = headers.get("x-openai-subagent")
@@ -74,8 +80,7 @@ def detect_role(
         if sub == "compact":
             return AgentRole("background", "summary", True)
         return AgentRole("subagent", sub, False)
-    head = conv.system[:_HEAD]  # the harnesses put these prompts first
-    found = _scan(head, _SYSTEM_PATTERNS)
+    found = by_system(conv.system[:_HEAD])  # the harnesses put these prompts first
     if found:
         return found
     last = conv.last

@@ -13,7 +13,7 @@ import functools
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PROFILES = ("planner", "debugger", "reviewer", "coder", "refactorer", "assistant")
 PROFILE_TIER = {
@@ -296,8 +296,7 @@ _ERROR_WORD = re.compile(r"\berror\b(?! handling| message| messages| codes?| pag
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-@dataclass(frozen=True)
-class Classification:
+class Classification(NamedTuple):
     profile: str
     confidence: float
     method: str = "heuristic"  # heuristic | phase | llm
@@ -315,32 +314,50 @@ def _scan_text(text: str) -> str:
     return text[:half] + "\n" + text[-half:]
 
 
+_Index = tuple[
+    Mapping[str, tuple[tuple[str, tuple[int, ...]], ...]],  # 3-char head -> (lead, ids)
+    Mapping[str, tuple[int, ...]],  # leads shorter than 3 chars -> ids (word prefix)
+    tuple[tuple[str, int], ...],  # (substring, id) gates; "" always runs
+]
+
+
 @functools.cache
-def _index() -> tuple[Mapping[str, tuple[int, ...]], tuple[int, ...], tuple[tuple[str, int], ...]]:
-    """(lead word -> signal ids, lead lengths, (substring, id) gates); built once, read-only."""
-    table: dict[str, list[int]] = {}
+def _index() -> _Index:
+    """Signal lookup by lead word, built once and read-only."""
+    heads: dict[str, dict[str, list[int]]] = {}
+    short: dict[str, list[int]] = {}
     gates: list[tuple[str, int]] = []
     for i, (_, _, sig) in enumerate(_FLAT):
         for lead in sig.leads or ("",):
             if lead.startswith("?") or not lead:
-                gates.append((lead[1:], i))  # "" always runs
+                gates.append((lead[1:], i))
+            elif len(lead) < 3:
+                short.setdefault(lead, []).append(i)
             else:
-                table.setdefault(lead, []).append(i)
-    lengths = sorted({len(k) for k in table})
-    frozen = types.MappingProxyType({k: tuple(v) for k, v in table.items()})
-    return frozen, tuple(lengths), tuple(gates)
+                heads.setdefault(lead[:3], {}).setdefault(lead, []).append(i)
+    frozen_heads = {
+        h: tuple((lead, tuple(ids)) for lead, ids in leads.items()) for h, leads in heads.items()
+    }
+    return (
+        types.MappingProxyType(frozen_heads),
+        types.MappingProxyType({k: tuple(v) for k, v in short.items()}),
+        tuple(gates),
+    )
 
 
 def _triggered(lower: str) -> list[int]:
-    table, lengths, gates = _index()
+    """Ids of the signals whose lead word starts some word of ``lower``."""
+    heads, short, gates = _index()
     ids = {i for sub, i in gates if sub in lower}
     for word in set(_WORD.findall(lower)):
-        for n in lengths:
-            if n > len(word):
-                break
-            hit = table.get(word[:n])
+        for hit in (short.get(word[:1]), short.get(word[:2])):
             if hit:
                 ids.update(hit)
+        bucket = heads.get(word[:3])
+        if bucket:
+            for lead, hit in bucket:
+                if word.startswith(lead):
+                    ids.update(hit)
     return sorted(ids)
 
 
@@ -391,8 +408,7 @@ def classify_text(text: str) -> Classification:
     return Classification(top, round(min(0.95, conf), 3), "heuristic", tuple(dict.fromkeys(hits)))
 
 
-@dataclass(frozen=True)
-class TurnActivity:
+class TurnActivity(NamedTuple):
     """What the agent did since the last human message (counts only)."""
 
     edits: int = 0

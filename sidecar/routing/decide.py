@@ -21,15 +21,14 @@ model / chain chosen outright.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sidecar.routing.agents import AgentRole
 from sidecar.routing.classifier import Classification
 from sidecar.routing.settings import Rule
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     method: str
     tier: str | None = None
     model: str | None = None
@@ -40,8 +39,7 @@ class Decision:
     why: str = ""
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """Everything the decision reads (no I/O, no state mutation)."""
 
     order: tuple[str, ...]  # tiers, strongest first

@@ -31,7 +31,7 @@ from sidecar.errors import InvalidRequest, NotFound
 from sidecar.exchange import Exchange
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite
-from sidecar.routing.agents import detect_role
+from sidecar.routing.agents import AgentRole, detect_role, system_role
 from sidecar.routing.catalog import TierBuilder, TierTable, rank_key
 from sidecar.routing.classifier import PROFILE_TIER, Classification, TurnActivity, classify_text
 from sidecar.routing.decide import Decision, Facts, decide
@@ -93,6 +93,7 @@ class Router:
         self._fallbacks = self._resolve_all(routing.fallback_chain)
         self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
+        self._roles: dict[str, AgentRole | None] = {}
 
     # -- construction helpers -------------------------------------------------
 
@@ -114,6 +115,17 @@ class Router:
         return LlmClassifier(
             ask, priced[0], timeout=s.timeout, max_chars=s.max_chars, cache_size=s.cache_size
         )
+
+    def _system_role(self, head: str) -> AgentRole | None:
+        """``system_role`` memoized by system-prompt head (a few distinct prompts per harness)."""
+        try:
+            return self._roles[head]
+        except KeyError:
+            pass
+        if len(self._roles) >= 256:  # bounded: prompts come from clients
+            self._roles.clear()
+        found = self._roles[head] = system_role(head)
+        return found
 
     def visible_models(self) -> list[str]:
         return ["auto", *self._order, *self._config.models]
@@ -137,9 +149,8 @@ class Router:
         conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
         ident = identify(body, h, conv)
         max_out = body.get("max_tokens")
-        role = detect_role(
-            ident.harness, requested, h, conv, max_out if isinstance(max_out, int) else None
-        )
+        max_out = max_out if isinstance(max_out, int) else None
+        role = detect_role(ident.harness, requested, h, conv, max_out, self._system_role)
         background = role.kind == "background"
         state = (None if background else self._store.get(ident.thread)) or SessionState()
         scan(conv, state, self._config.routing.path_tags)

@@ -90,7 +90,7 @@ def _claude_user_id(body: Mapping[str, Any]) -> str | None:
 
 def detect_harness(h: Mapping[str, str], system: str, body: Mapping[str, Any]) -> str:
     ua = h.get("user-agent", "").lower()
-    head = system[:4000]
+    head = system[:1500]
     if (
         "x-claude-code-session-id" in h
         or ua.startswith("claude-cli")
@@ -112,19 +112,12 @@ def detect_harness(h: Mapping[str, str], system: str, body: Mapping[str, Any]) -
     return "unknown"
 
 
-def _first_user_text(conv: Conversation) -> str:
-    for i in range(min(len(conv), 8)):
-        msg = conv.message(i)
-        if msg.role == "user" and msg.text:
-            return msg.text
-    return ""
-
-
 def fingerprint(conv: Conversation) -> str:
     """Stable 8-hex-digit hash of the system prompt head and first user message."""
     system = conv.system
-    seed = f"{len(system)}|{system[:2048]}|{_first_user_text(conv)[:2048]}"
-    return f"{zlib.crc32(seed.encode('utf-8', 'replace')):08x}"
+    crc = zlib.crc32(system[:2048].encode("utf-8", "replace"), len(system))
+    crc = zlib.crc32(conv.first_user_text()[:2048].encode("utf-8", "replace"), crc)
+    return f"{crc:08x}"
 
 
 def _explicit_id(h: Mapping[str, str], body: Mapping[str, Any]) -> tuple[str, str] | None:
