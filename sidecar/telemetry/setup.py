@@ -115,11 +115,9 @@ def _exporter(signal: Signal, target: ExportTarget, timeout: float) -> Any:
         )
 
         return HttpMetricExporter(target.url, headers=headers, timeout=timeout)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-        OTLPSpanExporter as HttpSpanExporter,
-    )
+    from sidecar.telemetry.otlp_spans import FastOTLPSpanExporter
 
-    return HttpSpanExporter(target.url, headers=headers, timeout=timeout)
+    return FastOTLPSpanExporter(target.url, headers=headers, timeout=timeout)
 
 
 @dataclass
