@@ -12,8 +12,12 @@ turn), ``function_call_output`` (tool message; images follow in a user
 message), ``custom_tool_call`` / ``_output`` (Codex's freeform tools, carried as
 a function with one string parameter ``input``); ``reasoning`` and
 ``item_reference`` items are dropped (no provider-neutral form; state is not
-kept, ``previous_response_id`` is ignored). Tools: ``function`` and ``custom``;
-built-in tools (web search, file search, local shell) are dropped.
+kept, ``previous_response_id`` is ignored). Tools: ``function``, ``custom`` and
+``namespace`` (its tools flattened to ``namespace__name``, except OpenAI's default
+namespace ``functions`` whose tools keep their bare names), declared in ``tools``
+or in ``additional_tools`` input items (Codex 0.169 sends its tools there for the
+models it knows; later declarations of a name replace earlier ones); built-in
+tools (web search, file search, local shell) are dropped.
 ``max_output_tokens`` -> ``max_tokens``, ``reasoning.effort`` ->
 ``reasoning_effort``, ``text.format`` -> ``response_format``.
 """
@@ -28,6 +32,7 @@ import orjson
 from sidecar.protocols import openai as wo
 
 NS_SEP = "__"  # namespace tools are flattened to ``namespace__function``
+DEFAULT_NAMESPACE = "functions"  # OpenAI's default namespace: its tools keep bare names
 CUSTOM_PARAMETERS = {
     "type": "object",
     "properties": {"input": {"type": "string", "description": "The raw tool input."}},
@@ -35,23 +40,55 @@ CUSTOM_PARAMETERS = {
 }
 
 
-def custom_tool_names(body: Mapping[str, Any]) -> frozenset[str]:
-    """Names of the ``custom`` (freeform) tools a Responses request declares."""
+def flat_name(namespace: Any, name: str) -> str:
+    """The chat-visible name of tool ``name`` in ``namespace`` (None/"": top level)."""
+    if not namespace or namespace == DEFAULT_NAMESPACE:
+        return name
+    return f"{namespace}{NS_SEP}{name}"
+
+
+def declared_tools(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every tool declaration of a request, in order: ``tools``, then the ``tools`` of
+    each ``additional_tools`` input item."""
     tools = body.get("tools")
+    out = [t for t in (tools if isinstance(tools, list) else []) if isinstance(t, Mapping)]
+    items = body.get("input")
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and item.get("type") == "additional_tools":
+            extra = item.get("tools")
+            out += [t for t in (extra if isinstance(extra, list) else []) if isinstance(t, Mapping)]
+    return out
+
+
+def _walk(tools: list[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(chat-visible name, declaration) of each function or custom tool, namespaces
+    flattened one level deep."""
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    for tool in tools:
+        if tool.get("type") == "namespace":
+            inner = tool.get("tools")
+            for sub in inner if isinstance(inner, list) else []:
+                if isinstance(sub, Mapping) and sub.get("type") in ("function", "custom"):
+                    out.append((flat_name(tool.get("name"), str(sub.get("name", ""))), sub))
+        elif tool.get("type") in ("function", "custom"):
+            out.append((str(tool.get("name", "")), tool))
+    return out
+
+
+def custom_tool_names(body: Mapping[str, Any]) -> frozenset[str]:
+    """Chat-visible names of the ``custom`` (freeform) tools a Responses request declares."""
     return frozenset(
-        str(t.get("name"))
-        for t in (tools if isinstance(tools, list) else [])
-        if isinstance(t, Mapping) and t.get("type") == "custom"
+        name for name, tool in _walk(declared_tools(body)) if tool.get("type") == "custom"
     )
 
 
 def namespace_names(body: Mapping[str, Any]) -> frozenset[str]:
-    """Names of the tool ``namespace``s a Responses request declares (Codex sub-agents)."""
-    tools = body.get("tools")
+    """Names of the tool ``namespace``s a Responses request declares (Codex sub-agents),
+    the default namespace excepted (its tools are not prefixed)."""
     return frozenset(
         str(t.get("name"))
-        for t in (tools if isinstance(tools, list) else [])
-        if isinstance(t, Mapping) and t.get("type") == "namespace"
+        for t in declared_tools(body)
+        if t.get("type") == "namespace" and t.get("name") != DEFAULT_NAMESPACE
     )
 
 
@@ -64,7 +101,7 @@ def split_name(name: str, namespaces: frozenset[str]) -> tuple[str | None, str]:
 def to_chat(body: Mapping[str, Any]) -> dict[str, Any]:
     """A client-style chat-completions body for a Responses request (not mutated)."""
     out: dict[str, Any] = {"model": body.get("model", ""), "messages": _messages(body)}
-    tools = _tools(body.get("tools"))
+    tools = _tools(declared_tools(body))
     if tools:
         out["tools"] = tools
         choice = _tool_choice(body.get("tool_choice"))
@@ -161,9 +198,7 @@ def _item(item: Mapping[str, Any], out: list[dict[str, Any]]) -> None:
         args = item.get("arguments")
         if kind == "custom_tool_call":
             args = orjson.dumps({"input": str(item.get("input", ""))}).decode()
-        name = str(item.get("name", ""))
-        if item.get("namespace"):
-            name = f"{item['namespace']}{NS_SEP}{name}"
+        name = flat_name(item.get("namespace"), str(item.get("name", "")))
         call = {
             "id": str(item.get("call_id") or item.get("id") or ""),
             "type": "function",
@@ -189,35 +224,34 @@ def _tool_output(item: Mapping[str, Any], out: list[dict[str, Any]]) -> None:
         out.append({"role": "user", "content": [label, *images]})
 
 
-def _tools(tools: Any, prefix: str = "") -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for tool in tools if isinstance(tools, list) else []:
-        if not isinstance(tool, Mapping):
-            continue
-        if tool.get("type") == "namespace" and not prefix:
-            out += _tools(tool.get("tools"), f"{tool.get('name', '')}{NS_SEP}")
-        elif tool.get("type") == "function":
-            function: dict[str, Any] = {"name": prefix + str(tool.get("name", ""))}
+def _tools(tools: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Chat function tools; custom tools take one string ``input`` (their grammar goes
+    into the description). A name declared again replaces the earlier declaration."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, tool in _walk(tools):
+        function: dict[str, Any] = {"name": name}
+        if tool.get("type") == "function":
             if tool.get("description"):
                 function["description"] = str(tool["description"])
             function["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
-            out.append({"type": "function", "function": function})
-        elif tool.get("type") == "custom":
+        else:
             description = str(tool.get("description") or "")
             fmt = tool.get("format")
             if isinstance(fmt, Mapping) and fmt.get("definition"):
                 description += f"\nInput grammar ({fmt.get('syntax', '')}):\n{fmt['definition']}"
-            function = {"name": str(tool.get("name", "")), "description": description}
+            function["description"] = description
             function["parameters"] = CUSTOM_PARAMETERS
-            out.append({"type": "function", "function": function})
-    return out
+        out.pop(name, None)
+        out[name] = {"type": "function", "function": function}
+    return list(out.values())
 
 
 def _tool_choice(choice: Any) -> Any:
     if choice in ("auto", "none", "required"):
         return choice
     if isinstance(choice, Mapping) and choice.get("type") in ("function", "custom"):
-        return {"type": "function", "function": {"name": str(choice.get("name", ""))}}
+        name = flat_name(choice.get("namespace"), str(choice.get("name", "")))
+        return {"type": "function", "function": {"name": name}}
     return None
 
 
@@ -305,31 +339,33 @@ def call_item(
     status: str = "completed",
     namespaces: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """A ``function_call`` item (with its ``namespace`` when the name is a flattened
-    namespaced tool), or ``custom_tool_call`` for a freeform tool."""
+    """A ``function_call`` item, or ``custom_tool_call`` for a freeform tool; either
+    with its ``namespace`` when ``name`` is a flattened namespaced tool."""
+    space, bare = split_name(name, namespaces)
+    item: dict[str, Any]
     if custom:
         try:
             parsed = orjson.loads(arguments)
         except orjson.JSONDecodeError:
             parsed = {"input": arguments}  # a model that sent the raw input unwrapped
         raw = parsed.get("input", "") if isinstance(parsed, dict) else ""
-        return {
+        item = {
             "id": "ctc_" + item_id.removeprefix("fc_"),
             "type": "custom_tool_call",
             "status": status,
             "call_id": call_id,
-            "name": name,
+            "name": bare,
             "input": str(raw),
         }
-    space, name = split_name(name, namespaces)
-    item = {
-        "id": item_id,
-        "type": "function_call",
-        "status": status,
-        "call_id": call_id,
-        "name": name,
-        "arguments": arguments,
-    }
+    else:
+        item = {
+            "id": item_id,
+            "type": "function_call",
+            "status": status,
+            "call_id": call_id,
+            "name": bare,
+            "arguments": arguments,
+        }
     if space:
         item["namespace"] = space
     return item
