@@ -316,7 +316,7 @@ def _scan_text(text: str) -> str:
 
 _Index = tuple[
     Mapping[str, tuple[tuple[str, tuple[int, ...]], ...]],  # 3-char head -> (lead, ids)
-    Mapping[str, tuple[int, ...]],  # leads shorter than 3 chars -> ids (word prefix)
+    Mapping[str, tuple[int, ...]],  # leads shorter than 3 chars -> ids (whole word)
     tuple[tuple[str, int], ...],  # (substring, id) gates; "" always runs
 ]
 
@@ -350,9 +350,11 @@ def _triggered(lower: str) -> list[int]:
     heads, short, gates = _index()
     ids = {i for sub, i in gates if sub in lower}
     for word in set(_WORD.findall(lower)):
-        for hit in (short.get(word[:1]), short.get(word[:2])):
-            if hit:
-                ids.update(hit)
+        hit = short.get(word) if len(word) < 3 else None  # short leads: whole words
+        if hit is None and word[:1].isdigit():
+            hit = short.get(word[:1])  # "5" leads "5\d\d": a prefix
+        if hit:
+            ids.update(hit)
         bucket = heads.get(word[:3])
         if bucket:
             for lead, hit in bucket:

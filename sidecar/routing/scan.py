@@ -11,9 +11,10 @@ state is reset and the whole conversation is scanned once.
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import re
 from collections.abc import Iterable
-from fnmatch import fnmatchcase
 
 import orjson
 
@@ -79,13 +80,19 @@ def tool_paths(name: str, arguments: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _glob(glob: str) -> re.Pattern[str]:
+    """``glob`` or ``*/glob`` as one compiled regex (like fnmatchcase; cached like fnmatch)."""
+    return re.compile(f"(?:{fnmatch.translate(glob)})|(?:{fnmatch.translate('*/' + glob)})")
+
+
 def match_tags(paths: Iterable[str], path_tags: tuple[tuple[str, str], ...]) -> list[str]:
     """Tags whose glob matches a path (globs also match below any directory)."""
     tags: list[str] = []
     for path in paths:
         norm = path.replace("\\", "/")
         for glob, tag in path_tags:
-            if tag not in tags and (fnmatchcase(norm, glob) or fnmatchcase(norm, "*/" + glob)):
+            if tag not in tags and _glob(glob).match(norm):
                 tags.append(tag)
     return tags
 
