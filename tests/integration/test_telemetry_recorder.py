@@ -340,3 +340,24 @@ async def test_down_collector_drops_and_counts_without_slowing_requests() -> Non
     started = time.perf_counter()
     await asyncio.to_thread(telemetry.shutdown)
     assert time.perf_counter() - started < 5
+
+
+async def test_prompt_content_only_with_log_prompts(receiver: Any) -> None:
+    rx, url = receiver
+    body = {"model": "m", "messages": [{"role": "user", "content": "secret plan sk-ant-123"}]}
+    for log_prompts in (False, True):
+        telemetry = telemetry_for(url, log_prompts=log_prompts)
+        recorder = TelemetryRecorder(CONFIG, telemetry, STRONG)
+        call = ToolCall("t1", "Read", '{"file_path": "a.py"}')
+        recorder.on_request("anthropic", body, {"x-api-key": "sk-ant-123"}, PLAN)
+        recorder.on_exchange(exchange(request_id=f"p{log_prompts}", tool_calls=(call,)), PLAN)
+        await flush(telemetry)
+        await asyncio.to_thread(telemetry.shutdown)
+    await rx.wait_for(lambda: len(rx.log_records()) == 2)
+    by_id = {r["attributes"]["tierline.request.id"]: r["attributes"] for r in rx.log_records()}
+    assert "tierline.prompt" not in by_id["pFalse"]
+    assert "tierline.tool_calls" not in by_id["pFalse"]
+    assert by_id["pTrue"]["tierline.prompt"] == "secret plan sk-ant-123"
+    assert by_id["pTrue"]["tierline.tool_calls"] == ['Read {"file_path": "a.py"}']
+    for attrs in by_id.values():  # request headers (API keys) are never exported
+        assert "sk-ant-123" not in str({k: v for k, v in attrs.items() if k != "tierline.prompt"})
