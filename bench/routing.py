@@ -42,14 +42,23 @@ CONFIG = {
     },
     "routing": {"path_tags": {"migrations/*.sql": "migration", "lib/auth/**": "auth"}},
 }
-SYSTEM = "You are opencode, an interactive CLI tool that helps users with software engineering tasks. " * 40
-TOOLS = [{"type": "function", "function": {"name": n, "parameters": {}}} for n in ("bash", "edit", "read", "grep")]
+SYSTEM = (
+    "You are opencode, an interactive CLI tool that helps users with software engineering tasks. "
+    * 40
+)
+TOOLS = [
+    {"type": "function", "function": {"name": n, "parameters": {}}}
+    for n in ("bash", "edit", "read", "grep")
+]
 
 
 def _pair(i: int) -> list[dict[str, Any]]:
     cid = f"call_{i:06d}"
     if i % 3 == 0:
-        fn = {"name": "edit", "arguments": f'{{"filePath": "src/mod{i}.py", "oldString": "a", "newString": "b"}}'}
+        fn = {
+            "name": "edit",
+            "arguments": f'{{"filePath": "src/mod{i}.py", "oldString": "a", "newString": "b"}}',  # noqa: E501
+        }
         result = "Edit applied."
     elif i % 3 == 1:
         fn = {"name": "read", "arguments": f'{{"filePath": "src/mod{i}.py"}}'}
@@ -58,7 +67,11 @@ def _pair(i: int) -> list[dict[str, Any]]:
         fn = {"name": "bash", "arguments": '{"command": "pytest -q tests/"}'}
         result = "........................................ 40 passed in 1.2s"
     return [
-        {"role": "assistant", "content": None, "tool_calls": [{"id": cid, "type": "function", "function": fn}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": cid, "type": "function", "function": fn}],
+        },
         {"role": "tool", "tool_call_id": cid, "content": result},
     ]
 
@@ -66,7 +79,10 @@ def _pair(i: int) -> list[dict[str, Any]]:
 def conversation(n: int) -> list[dict[str, Any]]:
     msgs: list[dict[str, Any]] = [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": "Add request validation to every handler in src/ and keep the tests green"},
+        {
+            "role": "user",
+            "content": "Add request validation to every handler in src/ and keep the tests green",
+        },
     ]
     i = 0
     while len(msgs) < n:
@@ -76,7 +92,13 @@ def conversation(n: int) -> list[dict[str, Any]]:
 
 
 def body(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"model": "auto", "messages": messages, "tools": TOOLS, "max_tokens": 8192, "stream": True}
+    return {
+        "model": "auto",
+        "messages": messages,
+        "tools": TOOLS,
+        "max_tokens": 8192,
+        "stream": True,
+    }
 
 
 def _time(fn: Any, n: int) -> list[float]:
@@ -153,12 +175,17 @@ def main(argv: list[str]) -> int:
     )
     print(f"{'case':<26} {'p50':>8} {'p99':>8} {'mean':>8}")
     for name, vals in results.items():
-        print(f"{name:<26} {pct(vals, 0.5):8.1f} {pct(vals, 0.99):8.1f} {statistics.fmean(vals):8.1f}")
+        print(
+            f"{name:<26} {pct(vals, 0.5):8.1f} {pct(vals, 0.99):8.1f} {statistics.fmean(vals):8.1f}"
+        )
     p99_2 = pct(results["2 msgs, seen"], 0.99)
     p99_400 = pct(results["400 msgs, seen (+2 new)"], 0.99)
     p99_new = pct(results["2 msgs, new session"], 0.99)
     ratio = p99_400 / p99_2
-    print(f"400-message p99 / 2-message p99 (seen, CPU): {ratio:.2f}x (bound 1.5x); bounds use CPU time")
+    print(
+        f"400-message p99 / 2-message p99 (seen, CPU): {ratio:.2f}x (bound 1.5x); "
+        "bounds use CPU time"
+    )
     ok = ratio <= 1.5 and max(p99_2, p99_400, p99_new) < 300
     print("within bounds" if ok else "OUT OF BOUNDS")
     return 0 if ok else 1
