@@ -24,7 +24,7 @@ from typing import Any, cast
 from opentelemetry._logs import SeverityNumber
 
 from sidecar.config import Config, ModelConfig
-from sidecar.exchange import Exchange, Protocol
+from sidecar.exchange import Attempt, Exchange, Protocol
 from sidecar.ledger.baseline import Baseline, Savings
 from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
@@ -43,9 +43,14 @@ _log = logging.getLogger("tierline.telemetry")
 _PROMPT: contextvars.ContextVar[str | None] = contextvars.ContextVar("tierline_prompt")
 
 # Attempt reasons that are skips, not upstream errors.
-_SKIPS = frozenset({"cooldown", "protocol_mismatch", "deadline"})
+_SKIPS = frozenset({"cooldown", "protocol_mismatch", "deadline", "config", "context_length"})
 # Claude Code's edit tool names, for the compat decision series.
 _CC_TOOLS = {"edit": "Edit", "multiedit": "Edit", "write": "Write", "notebookedit": "NotebookEdit"}
+
+
+def _skipped(attempt: Attempt) -> bool:
+    """A candidate dispatch passed over without sending anything."""
+    return attempt.status is None and attempt.reason in _SKIPS
 
 
 def _outcome(exchange: Exchange) -> str:
@@ -197,13 +202,13 @@ class TelemetryRecorder:
     def _attempt_metrics(self, ex: Exchange, tier: str) -> None:
         m = self._m
         attempts = ex.attempts
-        tried = [a for a in attempts if a.reason not in _SKIPS or a.status is not None]
-        m.attempts.record(max(1, len(tried)) if attempts else 0)
+        if attempts:  # requests sent upstream (skipped candidates are not attempts)
+            m.attempts.record(sum(1 for a in attempts if not _skipped(a)))
         for i, attempt in enumerate(attempts):
             provider = self._provider(attempt.provider)
-            if attempt.reason == "cooldown":
+            if attempt.reason == "cooldown" and attempt.status is None:
                 m.cooldown.add(1, provider)
-            elif attempt.reason and attempt.reason not in _SKIPS:
+            elif attempt.reason and not _skipped(attempt):
                 m.upstream_error.add(1, provider, self._reason(attempt.reason))
             nxt = attempts[i + 1] if i + 1 < len(attempts) else None
             if attempt.reason and nxt is not None and nxt.model != attempt.model:
