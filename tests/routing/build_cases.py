@@ -339,6 +339,34 @@ HOLDOUT: list[tuple[str, str, list[Turn]]] = [
 ]  # fmt: skip
 
 
+# Second held-out batch: written before the classifier was tuned on the first held-out batch's
+# misses, never used for tuning. It is the honest estimate after that round.
+HOLDOUT2: list[tuple[str, str, list[Turn]]] = [
+    ("cc", R, [U("checkout requests started returning 502s right after we enabled the CDN")]),
+    ("cc", C, [U("add an 'archived' filter to the projects list")]),
+    ("cc", R, [U("I need a strategy for zero-downtime schema changes on the orders table, what would you recommend?")]),
+    ("cc", C, [U("write a script that backfills the slug column for existing posts")]),
+    ("cc", R, [U("our queue consumers fall behind every Monday morning and never catch up")]),
+    ("cc", C, [U("replace the hand-rolled arg parsing in bin/sync with argparse")]),
+    ("cc", R, [U("check this diff for anything that breaks backwards compatibility for API v1 clients")]),
+    ("cc", C, [U("add the new env vars to .env.example and the README")]),
+    ("cc", R, [U("Implement soft deletes"), T("edit", "src/models/post.py"), T("bash", "pytest -q", "FAILED tests/test_posts.py::test_list - assert 4 == 3\n1 failed, 57 passed", True)]),
+    ("cc", C, [U("Port the settings page to the new design system"), T("read", "src/settings/Page.tsx", "..."), T("edit", "src/settings/Page.tsx"), T("edit", "src/settings/Form.tsx")]),
+    ("cc", R, [U("image uploads over 5MB silently fail on iOS")]),
+    ("cc", C, [U("sounds good, go ahead with option 2")]),
+    ("oc", R, [U("the search results are in a different order every time I reload, even for the same query")]),
+    ("oc", C, [U("add keyboard shortcuts for next/previous page")]),
+    ("oc", R, [U("evaluate whether we should move the cron jobs to a proper workflow engine, pros and cons please")]),
+    ("oc", C, [U("generate fixtures for the new invoice tests")]),
+    ("codex", R, [U("cargo build takes 9 minutes on CI but 2 locally, what's different?")]),
+    ("codex", C, [U("add a --quiet flag that suppresses progress output")]),
+    ("codex", R, [U("look for use-after-free risks in the arena allocator")]),
+    ("codex", C, [U("bump clap to 4.5 and update the derive attributes")]),
+    ("aider", R, [U("the retry wrapper retries on 400 errors too, which it shouldn't, and I can't see why")]),
+    ("aider", C, [U("add type hints to utils/dates.py")]),
+    ("aider", R, [U("design how the plugin loader should discover and sandbox third-party edit formats")]),
+]  # fmt: skip
+
 HARNESS = {"cc": "claude_code", "oc": "opencode", "codex": "codex", "aider": "aider"}
 
 
@@ -449,6 +477,10 @@ def build() -> dict[str, list[dict[str, Any]]]:
     files["holdout"] = [
         _case(f"holdout-{i}", HARNESS[h], lab, "held out", fns[h](turns, f"ho{i}"))
         for i, (h, lab, turns) in enumerate(HOLDOUT)
+    ]  # type: ignore[operator]
+    files["holdout2"] = [
+        _case(f"holdout2-{i}", HARNESS[h], lab, "held out (2nd batch)", fns[h](turns, f"hp{i}"))
+        for i, (h, lab, turns) in enumerate(HOLDOUT2)
     ]  # type: ignore[operator]
     files["huge"] = [
         _case(f"huge-{i}", "mixed", lab, note, req)

@@ -83,7 +83,7 @@ def report(outcomes: list[Outcome], misses: bool = False) -> tuple[str, float, i
     for label in TIERS:
         row = [sum(1 for o in outcomes if o.case["label"] == label and o.tier == t) for t in TIERS]
         lines.append(f"{label:<11}" + "".join(f"{n:>10}" for n in row))
-    held = [o for o in outcomes if o.case["id"].startswith("holdout-")]
+    held = [o for o in outcomes if o.case["id"].startswith("holdout")]
     if held:
         tuned = len(outcomes) - len(held)
         tuned_ok = sum(o.ok for o in outcomes) - sum(o.ok for o in held)
