@@ -158,6 +158,32 @@ _SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
         ),
     ),
     (
+        "debugger",
+        2.0,  # production symptoms: status codes, regressions, environments that differ
+        (
+            _w(
+                r"(?:returning|getting|gets?|giving|throws?|comes? back(?: with)?) "
+                r"(?:an? )?[45]\d\d"
+            ),  # fmt: skip
+            _p(r"\b[45]\d\ds\b|\b[45]\d\d (?:errors?|responses?)\b", leads=("",)),
+            _w(
+                r"works? (?:locally|on my machine|in dev|fine locally) but",
+                r"(?:on ci|locally) but",
+            ),
+            _w(r"started (?:returning|failing|throwing|timing|showing|happening|crashing)"),
+            _w("right after", "ever since", r"what'?s different", "every time", "different order"),
+            _w("latency", r"p9[59]", "doubled", "tripled", r"spike[sd]?", r"climb(?:s|ing)"),
+            _w(r"oom(?:killed)?", r"memory (?:usage )?(?:climbs|grows|keeps)", "keeps growing"),
+            _w(
+                r"(?:is|are|was|were) wrong",
+                "wrong when",
+                r"shouldn'?t",
+                r"can'?t (?:see|tell) why",
+            ),
+            _w(r"never catch(?:es)? up", r"fall(?:s|ing)? behind", r"silently \w+"),
+        ),
+    ),
+    (
         "reviewer",
         1.8,
         (
@@ -171,6 +197,12 @@ _SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
             _p(r"\b(?:check|scan|go through)\b[^.?]{0,40}\b(?:bugs|issues|problems|mistakes)"),
             _w(r"(?:any|spot) (?:issues|problems|concerns|bugs|red flags)"),
             _w(r"before (?:i|we) merge", "pull request", "this pr", "the pr", "the diff"),
+            _w("use-after-free", "memory safety", "soundness", r"backwards? compat\w*"),
+            _w(
+                r"breaking changes?",
+                r"look (?:for|out for) (?:\w+ )?(?:risks|issues|bugs|problems)",
+            ),
+            _w(r"check (?:this|the|my) (?:diff|pr|change|changes|patch|branch)"),
             _w(
                 r"(?:take a )?(?:look|glance) (?:at|over) (?:my|the|these|this|our) "
                 r"(?:changes|diff|code|pr|patch|branch|commits?)"
@@ -223,6 +255,7 @@ _SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
             _w(r"migrat\w+ (?:plan|strategy|path)", "upgrade path", r"scal(?:e|ability|ing)\b"),
             _w(r"multi-?tenan\w*", r"decide\b", r"decision\b", r"evaluate\b", "is it worth"),
             _w("what would it take", r"how would you (?:approach|structure|organi[sz]e|design)"),
+            _w("think about how", r"how (?:the|a|our) \w+ should", r"(?:would you )?recommend\w*"),
             _w(r"where (?:would|do|should|can) (?:you|we|i) (?:even )?(?:begin|start)"),
             _w(
                 r"giv(?:e|ing) up",

@@ -367,6 +367,34 @@ HOLDOUT2: list[tuple[str, str, list[Turn]]] = [
     ("aider", R, [U("design how the plugin loader should discover and sandbox third-party edit formats")]),
 ]  # fmt: skip
 
+# Third held-out batch: written after the classifier was tuned on the first two held-out
+# batches' misses, never used for tuning: the honest estimate for the final classifier.
+HOLDOUT3: list[tuple[str, str, list[Turn]]] = [
+    ("cc", R, [U("notifications arrive hours late for users in Europe but on time in the US")]),
+    ("cc", C, [U("add a 'last seen' column to the admin users table")]),
+    ("cc", R, [U("how should we split the monolith's database once billing moves out? walk me through the options")]),
+    ("cc", C, [U("write a migration note in CHANGELOG.md for the renamed flags")]),
+    ("cc", R, [U("the nightly backup job exits 0 but the archive is empty")]),
+    ("cc", C, [U("extract the retry logic into a reusable decorator")]),
+    ("cc", R, [U("review the new rate limiter for race conditions and bypasses")]),
+    ("cc", C, [U("make the CLI print a summary table at the end")]),
+    ("cc", R, [U("Add caching to the pricing endpoint"), T("edit", "src/pricing/api.py"), T("bash", "pytest tests/pricing", "E   KeyError: 'currency'\nFAILED tests/pricing/test_api.py::test_cached - KeyError", True)]),
+    ("cc", C, [U("yes, and also update the docs")]),
+    ("cc", R, [U("after upgrading to node 22 the websocket server drops connections under load")]),
+    ("cc", C, [U("hook the feedback form up to the tickets API")]),
+    ("oc", R, [U("users say the app logs them out whenever they switch tabs")]),
+    ("oc", C, [U("add a loading state to the submit button")]),
+    ("oc", R, [U("we're choosing between server-side rendering and a SPA for the new dashboard, help me decide")]),
+    ("oc", C, [U("rename the `utils` folder to `lib` and fix the imports")]),
+    ("codex", R, [U("the binary is 40MB larger since last week, find out what pulled that in")]),
+    ("codex", C, [U("implement `--format json` for the list command")]),
+    ("codex", R, [U("audit the FFI boundary for undefined behaviour")]),
+    ("codex", C, [U("add unit tests for the config parser edge cases")]),
+    ("aider", R, [U("why would the cache return stale entries right after an invalidation?")]),
+    ("aider", C, [U("convert the remaining print calls to logging")]),
+    ("aider", R, [U("propose an architecture for offline sync with conflict resolution")]),
+]  # fmt: skip
+
 HARNESS = {"cc": "claude_code", "oc": "opencode", "codex": "codex", "aider": "aider"}
 
 
@@ -481,6 +509,10 @@ def build() -> dict[str, list[dict[str, Any]]]:
     files["holdout2"] = [
         _case(f"holdout2-{i}", HARNESS[h], lab, "held out (2nd batch)", fns[h](turns, f"hp{i}"))
         for i, (h, lab, turns) in enumerate(HOLDOUT2)
+    ]  # type: ignore[operator]
+    files["holdout3"] = [
+        _case(f"holdout3-{i}", HARNESS[h], lab, "held out (3rd batch)", fns[h](turns, f"hq{i}"))
+        for i, (h, lab, turns) in enumerate(HOLDOUT3)
     ]  # type: ignore[operator]
     files["huge"] = [
         _case(f"huge-{i}", "mixed", lab, note, req)

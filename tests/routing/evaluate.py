@@ -26,6 +26,11 @@ from sidecar.sessions.state import MemoryStore
 HERE = Path(__file__).parent
 TIERS = ("reasoning", "coding", "quick")
 TARGET = 0.90
+BATCHES = (
+    ("holdout", "written after tuning on the tuning set; later used for tuning"),
+    ("holdout2", "written before batch 1 was used for tuning; later used for tuning"),
+    ("holdout3", "written after all tuning, never used: the honest estimate"),
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,13 @@ def report(outcomes: list[Outcome], misses: bool = False) -> tuple[str, float, i
         lines.append(f"{label:<11}" + "".join(f"{n:>10}" for n in row))
     held = [o for o in outcomes if o.case["id"].startswith("holdout")]
     if held:
-        tuned = len(outcomes) - len(held)
-        tuned_ok = sum(o.ok for o in outcomes) - sum(o.ok for o in held)
+        tuned = [o for o in outcomes if not o.case["id"].startswith("holdout")]
         lines.append(
-            f"held out (written after the classifier was tuned): {sum(o.ok for o in held)}"
-            f"/{len(held)}; tuning set: {tuned_ok}/{tuned}"
+            f"tuning set (the classifier was tuned on it): {sum(o.ok for o in tuned)}/{len(tuned)}"
         )
+        for batch, what in BATCHES:
+            mine = [o for o in held if o.case["id"].startswith(batch + "-")]
+            lines.append(f"{batch} ({what}): {sum(o.ok for o in mine)}/{len(mine)}")
     r_to_q = sum(1 for o in outcomes if o.case["label"] == "reasoning" and o.tier == "quick")
     lines.append(f"reasoning-labelled cases routed to quick: {r_to_q}")
     by_harness: dict[str, list[Outcome]] = {}
