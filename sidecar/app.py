@@ -144,10 +144,13 @@ def make_runner(app: web.Application) -> web.AppRunner:
     return web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=30.0)
 
 
-async def run_server(config: Config, stop: asyncio.Event | None = None) -> None:
+async def run_server(
+    config: Config, stop: asyncio.Event | None = None, listening: asyncio.Event | None = None
+) -> None:
     """Serve until ``stop`` is set (default: SIGINT/SIGTERM), then shut down gracefully.
 
-    Readiness turns false first, in-flight requests get up to 30 s, then the
+    ``listening`` is set once both listeners accept connections. On stop,
+    readiness turns false first, in-flight requests get up to 30 s, then the
     admin listener closes last so probes see the drain.
     """
     server = config.server
@@ -167,6 +170,8 @@ async def run_server(config: Config, stop: asyncio.Event | None = None) -> None:
                 {"event": "admin_listening", "url": f"http://{admin_host}:{server.admin_port}"}
             )
         stop = stop or _signal_event()
+        if listening is not None:
+            listening.set()
         await stop.wait()
         _log.info({"event": "shutting_down"})
     finally:

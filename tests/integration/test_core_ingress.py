@@ -230,28 +230,51 @@ async def test_client_disconnect_cancels_the_upstream_request(
     assert fields["status"] == 499 and fields["error_type"] == "client_disconnected"
 
 
-async def test_run_server_binds_admin_and_shuts_down(fake: TestServer) -> None:
+async def test_run_server_binds_admin_and_drains_on_stop(
+    fake: TestServer, aiohttp_server: Any
+) -> None:
+    """Both listeners serve; on stop an in-flight request still completes."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        arrived.set()
+        await release.wait()
+        body = {"model": "s", "choices": [{"index": 0, "message": {"content": "late"}}]}
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", slow)
+    upstream = await aiohttp_server(app)
     ports = []
     for _ in range(2):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
-    config = make_config(fake, server={"port": ports[0], "admin_port": ports[1]})
-    stop = asyncio.Event()
-    task = asyncio.ensure_future(run_server(config, stop))
+    config = make_config(
+        fake,
+        server={"port": ports[0], "admin_port": ports[1]},
+        providers={"slow": {"kind": "openai", "base_url": str(upstream.make_url("/v1"))}},
+        models={"gpt-slow": {"provider": "slow", "upstream": "s"}},
+    )
+    stop, listening = asyncio.Event(), asyncio.Event()
+    task = asyncio.ensure_future(run_server(config, stop, listening))
+    await asyncio.wait_for(listening.wait(), 10)
+    base = f"http://127.0.0.1:{ports[0]}/v1/chat/completions"
     async with ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{ports[1]}/readyz") as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                await asyncio.sleep(0.02)
-        async with session.post(
-            f"http://127.0.0.1:{ports[0]}/v1/chat/completions",
-            json={"model": "gpt-good", "messages": MSG},
-        ) as resp:
+        async with session.get(f"http://127.0.0.1:{ports[1]}/readyz") as resp:
             assert resp.status == 200
+        async with session.post(base, json={"model": "gpt-good", "messages": MSG}) as resp:
             assert (await resp.json())["model"] == "gpt-good"
-    stop.set()
+        in_flight = asyncio.ensure_future(
+            session.post(base, json={"model": "gpt-slow", "messages": MSG})
+        )
+        await arrived.wait()
+        stop.set()
+        # Draining: readiness is off (the admin listener closes last) ...
+        async with session.get(f"http://127.0.0.1:{ports[1]}/readyz") as resp:
+            assert resp.status == 503
+        release.set()  # ... and the request in flight still gets its answer.
+        resp = await in_flight
+        assert resp.status == 200 and (await resp.json())["model"] == "gpt-slow"
+        resp.release()
     await asyncio.wait_for(task, 10)
