@@ -13,7 +13,9 @@ import openai
 import pytest
 from aiohttp import web
 
-from tests.conftest import TEST_ENV, fake_requests
+from sidecar.app import TRANSLATORS, build_app
+from sidecar.upstream.translators import IDENTITY
+from tests.conftest import TEST_ENV, fake_requests, make_config
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -305,3 +307,17 @@ async def test_an_error_sent_with_status_200_is_still_an_error(
         with pytest.raises(openai.BadRequestError) as info:
             await client.chat.completions.create(model="gpt-odd", messages=MSG)
         assert "upstream says no" in info.value.response.json()["error"]["message"]
+
+
+async def test_candidate_without_a_translator_is_skipped_and_listed(
+    fake: Any, aiohttp_server: Any, anthropic_client: Any
+) -> None:
+    """With only the identity translators wired, the other protocol's models are skipped."""
+    app = build_app(make_config(fake, routing={"fallback_chain": ["claude-good"]}))
+    app[TRANSLATORS] = dict(IDENTITY)
+    server = await aiohttp_server(app)
+    raw = await anthropic_client(server).messages.with_raw_response.create(
+        model="gpt-good", max_tokens=50, messages=MSG
+    )
+    assert raw.headers["x-tierline-model"] == "claude-good"
+    assert raw.headers["x-tierline-attempts"] == "2"
