@@ -8,15 +8,17 @@ Event by event, nothing buffered but the open block's bookkeeping:
   (``thinking_delta``; the empty signature marks it as not Anthropic-issued);
 - ``content`` deltas -> a ``text`` block (``text_delta``);
 - ``tool_calls`` deltas -> one ``tool_use`` block per OpenAI tool index
-  (``input_json_delta``); arguments may arrive in pieces or whole in one chunk;
+  (``input_json_delta``); arguments may arrive in pieces or whole in one chunk,
+  and pieces of parallel calls may interleave: ``ToolOrder`` streams one call
+  live and holds the others' pieces until it is complete (blocks stay contiguous,
+  no piece is dropped);
 - ``finish_reason`` closes the open block; the usage chunk (or ``[DONE]``, or
   ``close()``) ends the message: ``message_delta`` with stop_reason and the
   full usage (input, cache read/write, output), then ``message_stop``;
 - an ``error`` object in the stream -> an Anthropic ``error`` event.
 
 A block is closed before the next one opens (Anthropic blocks never
-interleave); argument pieces for a tool call whose block is already closed
-cannot be delivered and are dropped.
+interleave); text or thinking after tool calls first sends the held calls.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sidecar.exchange import Usage
 from sidecar.protocols import anthropic as wa
 from sidecar.protocols import openai as wo
 from sidecar.protocols.translate import DONE, EventData, TranslateContext, event_object
+from sidecar.protocols.translate_toolorder import Step, ToolOrder
 
 
 class OpenAIToAnthropicStream:
@@ -39,7 +42,7 @@ class OpenAIToAnthropicStream:
         self._done = False
         self._index = -1  # Anthropic index of the open block, -1: none open
         self._open: str | None = None  # "text" | "thinking" | "tool:<n>"
-        self._tools: dict[int, int] = {}  # OpenAI tool index -> Anthropic block index
+        self._order = ToolOrder()  # parallel tool calls, made contiguous
         self._next = 0
         self._stop: str | None = None
         self._usage: Usage | None = None
@@ -97,10 +100,12 @@ class OpenAIToAnthropicStream:
         delta = choice.get("delta") or {}
         reasoning = wo.reasoning_text(delta)
         if reasoning:
+            out += self._steps(self._order.flush())
             out += self._block("thinking", {"type": "thinking", "thinking": "", "signature": ""})
             out.append(self._delta({"type": "thinking_delta", "thinking": reasoning}))
         text = delta.get("content")
         if isinstance(text, str) and text:
+            out += self._steps(self._order.flush())
             out += self._block("text", {"type": "text", "text": ""})
             out.append(self._delta({"type": "text_delta", "text": text}))
         for pos, call in enumerate(delta.get("tool_calls") or []):
@@ -108,27 +113,41 @@ class OpenAIToAnthropicStream:
                 out += self._tool(pos, call)
         finish = choice.get("finish_reason")
         if finish:
+            out += self._steps(self._order.flush())
             out += self._close_block()
             self._stop = wa.STOP_FROM_OPENAI.get(str(finish), "end_turn")
         return out
 
     def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:
         index = call.get("index")
-        index = index if isinstance(index, int) else pos
         function = call.get("function") or {}
-        out: list[bytes] = []
-        if index not in self._tools:
-            block = {
-                "type": "tool_use",
-                "id": wa.tool_id(call.get("id") or f"toolu_{self._ctx.request_id}_{index}"),
-                "name": str(function.get("name") or ""),
-                "input": {},
-            }
-            out += self._block(f"tool:{index}", block, force=True)
-            self._tools[index] = self._index
         args = function.get("arguments")
-        if isinstance(args, str) and args and self._open == f"tool:{index}":
-            out.append(self._delta({"type": "input_json_delta", "partial_json": args}))
+        return self._steps(
+            self._order.feed(
+                index if isinstance(index, int) else pos,
+                str(call.get("id") or ""),
+                str(function.get("name") or ""),
+                args if isinstance(args, str) else "",
+            )
+        )
+
+    def _steps(self, steps: list[Step]) -> list[bytes]:
+        """Anthropic events for ``ToolOrder`` steps: a ``tool_use`` block per call."""
+        out: list[bytes] = []
+        for step in steps:
+            if step.kind == "open":
+                call_id = step.call.call_id or f"toolu_{self._ctx.request_id}_{step.call.index}"
+                block = {
+                    "type": "tool_use",
+                    "id": wa.tool_id(call_id),
+                    "name": step.call.name,
+                    "input": {},
+                }
+                out += self._block(f"tool:{step.call.index}", block, force=True)
+            elif step.kind == "args":
+                out.append(self._delta({"type": "input_json_delta", "partial_json": step.text}))
+            else:
+                out += self._close_block()
         return out
 
     def _block(self, kind: str, block: dict[str, Any], force: bool = False) -> list[bytes]:
@@ -157,10 +176,11 @@ class OpenAIToAnthropicStream:
 
     def _finish(self) -> list[bytes]:
         out = self._start({})
+        out += self._steps(self._order.flush())
         out += self._close_block()
         self._done = True
         stop = self._stop or "end_turn"
-        if stop == "end_turn" and self._tools:
+        if stop == "end_turn" and self._order.calls:
             stop = "tool_use"
         usage = self._usage or Usage(input_tokens=self._ctx.prompt_estimate, estimated=True)
         out.append(

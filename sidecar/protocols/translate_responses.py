@@ -18,7 +18,9 @@ the answer, ``response.failed`` on an upstream error) with the whole response
 and its usage. There is no ``[DONE]`` in this protocol.
 
 Custom (freeform) tool calls are sent whole at their end (the raw input is
-only known once the JSON wrapper is complete).
+only known once the JSON wrapper is complete). Argument pieces of parallel
+calls may interleave; ``ToolOrder`` keeps each call's item contiguous without
+dropping a piece.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sidecar.protocols import responses as rs
 from sidecar.protocols import translate_openai_anthropic as o2a
 from sidecar.protocols.translate import DONE, EventData, TranslateContext, event_object, map_error
 from sidecar.protocols.translate_openai_anthropic_stream import AnthropicToOpenAIStream
+from sidecar.protocols.translate_toolorder import Step, ToolOrder
 
 
 class ResponsesTo:
@@ -88,7 +91,7 @@ class ResponsesStream:
         self._item_id = ""
         self._text = ""
         self._call: tuple[str, str, bool] = ("", "", False)  # call_id, name, custom
-        self._tools_seen: set[int] = set()
+        self._order = ToolOrder()
         self._finish: str | None = None
         self._usage: Mapping[str, Any] | None = None
 
@@ -159,6 +162,7 @@ class ResponsesStream:
                 out += self._tool(pos, call)
         if choice.get("finish_reason"):
             self._finish = str(choice["finish_reason"])
+            out += self._steps(self._order.flush())
             out += self._close_item()
         return out
 
@@ -170,7 +174,7 @@ class ResponsesStream:
         ]
 
     def _text_delta(self, kind: str, delta: str) -> list[bytes]:
-        out: list[bytes] = []
+        out = self._steps(self._order.flush())
         if self._open != kind:
             out += self._close_item()
         index = len(self._output)
@@ -207,42 +211,57 @@ class ResponsesStream:
         return out
 
     def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:
-        index = call.get("index") if isinstance(call.get("index"), int) else pos
+        index = call.get("index")
         function = call.get("function") or {}
-        out: list[bytes] = []
-        if index not in self._tools_seen:
-            self._tools_seen.add(int(str(index)))
-            out += self._close_item()
-            n = len(self._output)
-            name = str(function.get("name") or "")
-            call_id = str(call.get("id") or f"call_{self._ctx.request_id}_{index}")
-            custom = name in self._ctx.custom_tools
-            item = rs.call_item(
-                f"fc_{self._ctx.request_id}_{n}",
-                call_id,
-                name,
-                "",
-                False,
-                "in_progress",
-                self._ctx.namespaces,
-            )
-            if custom:  # announced whole at its end
-                self._open, self._item_id, self._text = f"tool:{index}", str(item["id"]), ""
-            else:
-                out += self._open_item(f"tool:{index}", item)
-            self._call = (call_id, name, custom)
         args = function.get("arguments")
-        if isinstance(args, str) and args and self._open == f"tool:{index}":
-            self._text += args
-            if not self._call[2]:
-                out.append(
-                    self._event(
-                        "response.function_call_arguments.delta",
-                        item_id=self._item_id,
-                        output_index=len(self._output),
-                        delta=args,
+        return self._steps(
+            self._order.feed(
+                index if isinstance(index, int) else pos,
+                str(call.get("id") or ""),
+                str(function.get("name") or ""),
+                args if isinstance(args, str) else "",
+            )
+        )
+
+    def _steps(self, steps: list[Step]) -> list[bytes]:
+        """Responses events for ``ToolOrder`` steps: one call item per tool call."""
+        out: list[bytes] = []
+        for step in steps:
+            if step.kind == "open":
+                out += self._open_call(step)
+            elif step.kind == "args":
+                self._text += step.text
+                if not self._call[2]:
+                    out.append(
+                        self._event(
+                            "response.function_call_arguments.delta",
+                            item_id=self._item_id,
+                            output_index=len(self._output),
+                            delta=step.text,
+                        )
                     )
-                )
+            else:
+                out += self._close_item()
+        return out
+
+    def _open_call(self, step: Step) -> list[bytes]:
+        out = self._close_item()
+        call_id = step.call.call_id or f"call_{self._ctx.request_id}_{step.call.index}"
+        custom = step.call.name in self._ctx.custom_tools
+        item = rs.call_item(
+            f"fc_{self._ctx.request_id}_{len(self._output)}",
+            call_id,
+            step.call.name,
+            "",
+            False,
+            "in_progress",
+            self._ctx.namespaces,
+        )
+        if custom:  # announced whole at its end
+            self._open, self._item_id, self._text = f"tool:{step.call.index}", str(item["id"]), ""
+        else:
+            out += self._open_item(f"tool:{step.call.index}", item)
+        self._call = (call_id, step.call.name, custom)
         return out
 
     def _close_item(self) -> list[bytes]:
@@ -281,6 +300,7 @@ class ResponsesStream:
         item = rs.call_item(
             item_id, call_id, name, arguments, custom, "completed", self._ctx.namespaces
         )
+        name = str(item["name"])
         if custom:  # announced only now, whole
             added = {**item, "status": "in_progress"}
             return item, [self._event("response.output_item.added", output_index=index, item=added)]
@@ -295,6 +315,7 @@ class ResponsesStream:
 
     def _end(self) -> list[bytes]:
         out = self._start({})
+        out += self._steps(self._order.flush())
         out += self._close_item()
         self._done = True
         response = rs.finish(self._envelope("completed"), self._finish)

@@ -107,6 +107,7 @@ def test_stream_shape(feature: str) -> None:
         assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
         delta = [d for e, d in events if e == "message_delta"][-1]
         assert delta["usage"]["output_tokens"] > 0
+        _check_anthropic_blocks(events)
     elif meta["client"] == "openai":
         assert events[-1][1] == "[DONE]"
         first = events[0][1]
@@ -123,6 +124,31 @@ def test_stream_shape(feature: str) -> None:
         ]
         assert [i for i, _ in added] == list(range(len(added)))
         assert len({item_id for _, item_id in added}) == len(added), "item ids must be unique"
+        for _, d in events:
+            item = d.get("item") or {}
+            if d["type"] == "response.output_item.done" and item["type"] == "function_call":
+                json.loads(item["arguments"])  # every piece arrived, in order
+
+
+def _check_anthropic_blocks(events: list[tuple[str | None, Any]]) -> None:
+    """Blocks never interleave, and each tool_use block's pieces join into valid JSON."""
+    open_index: int | None = None
+    pieces: dict[int, str] = {}
+    for kind, d in events:
+        if kind == "content_block_start":
+            assert open_index is None, "a block opened before the previous one stopped"
+            open_index = d["index"]
+            if d["content_block"]["type"] == "tool_use":
+                pieces[d["index"]] = ""
+        elif kind == "content_block_delta":
+            assert d["index"] == open_index, "a delta for a block that is not open"
+            if d["delta"]["type"] == "input_json_delta":
+                pieces[d["index"]] += d["delta"]["partial_json"]
+        elif kind == "content_block_stop":
+            assert d["index"] == open_index
+            open_index = None
+    for text in pieces.values():
+        json.loads(text or "{}")
 
 
 def _update() -> None:
