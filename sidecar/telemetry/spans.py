@@ -57,15 +57,17 @@ def finish_client_span(span: trace.Span, call: Any, model: ModelConfig) -> None:
     if call.model is not model and getattr(call.model, "name", None) != model.name:
         return
     usage = call.usage
-    span.set_attribute(names.GEN_AI_USAGE_INPUT_TOKENS, usage.prompt_tokens)
-    span.set_attribute(names.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens)
-    span.set_attribute(names.GEN_AI_USAGE_CACHE_READ, usage.cache_read_tokens)
-    writes = usage.cache_write_tokens + usage.cache_write_1h_tokens
-    span.set_attribute(names.GEN_AI_USAGE_CACHE_CREATION, writes)
+    attrs: dict[str, AttributeValue] = {
+        names.GEN_AI_USAGE_INPUT_TOKENS: usage.prompt_tokens,
+        names.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
+        names.GEN_AI_USAGE_CACHE_READ: usage.cache_read_tokens,
+        names.GEN_AI_USAGE_CACHE_CREATION: usage.cache_write_tokens + usage.cache_write_1h_tokens,
+    }
     if usage.reasoning_tokens:
-        span.set_attribute(names.GEN_AI_USAGE_REASONING, usage.reasoning_tokens)
+        attrs[names.GEN_AI_USAGE_REASONING] = usage.reasoning_tokens
     if call.finish_reason:
-        span.set_attribute(names.GEN_AI_RESPONSE_FINISH_REASONS, [call.finish_reason])
+        attrs[names.GEN_AI_RESPONSE_FINISH_REASONS] = [call.finish_reason]
+    span.set_attributes(attrs)  # one lock and one pass instead of one per attribute
 
 
 def inject_trace(headers: MutableMapping[str, str], span: trace.Span) -> None:
