@@ -6,14 +6,15 @@
           /metrics scraped every second while the load runs;
 - traces: "on" plus traces (a SERVER and a CLIENT span per request) to the receiver.
 
-Each server (fake provider, OTLP receiver, tierline off, tierline on) runs in its own
+Each server (fake provider, OTLP receiver, one tierline per configuration) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
-off/on for ``--rounds`` rounds so drift hits both alike; the reported figure is the median
-throughput per configuration and the loss of "on" against "off" (target < 15% at
-concurrency 64). CPU ms per request of the tierline process is read from /proc.
+off, on, traces for ``--rounds`` rounds so drift hits all alike; the reported figures are
+the median throughput per configuration with its loss against "off" (target < 15% at
+concurrency 64), and the median CPU ms per request of the tierline process (/proc), which
+is the steadier figure on a shared machine.
 
-    python bench/telemetry.py                  # about 40 s on an idle 2-core machine
-    python bench/telemetry.py --requests 600 --rounds 2 --stream
+    python bench/telemetry.py                  # about 2 min here (6 rounds x 3 configs)
+    python bench/telemetry.py --requests 300 --rounds 3 --stream
 """
 
 from __future__ import annotations
@@ -229,8 +230,8 @@ def summary(phases: Sequence[Phase], concurrency: int) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per phase")
-    parser.add_argument("--rounds", type=int, default=3, help="off/on rounds")
+    parser.add_argument("--requests", type=int, default=600, help="requests per phase")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds of off, on, traces")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--stream", action="store_true", help="20-chunk streaming responses")
     parser.add_argument("--serve", choices=("fake", "otlp", *CONFIGS), help=argparse.SUPPRESS)
