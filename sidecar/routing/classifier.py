@@ -15,6 +15,8 @@ import types
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from sidecar.routing.intents import FLAT
+
 PROFILES = ("planner", "debugger", "reviewer", "coder", "refactorer", "assistant")
 PROFILE_TIER = {
     "planner": "reasoning",
@@ -25,292 +27,6 @@ PROFILE_TIER = {
     "assistant": "quick",
 }
 _SCAN_CHARS = 6000
-_LEAD = re.compile(r"[a-z0-9]+")
-
-
-def _split_top(body: str) -> list[str]:
-    parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in body:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
-def _leads(src: str) -> tuple[str, ...]:
-    """Literal word starts one of which any match of ``src`` must begin with ('' = unknown)."""
-    for prefix in ("^\\s*", "\\b"):
-        if src.startswith(prefix):
-            src = src[len(prefix) :]
-    if src.startswith("("):
-        start = 3 if src.startswith("(?:") else 1
-        depth = 0
-        for end, ch in enumerate(src):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0 and end:
-                break
-        out: list[str] = []
-        for alt in _split_top(src[start:end]):
-            out += _leads(alt)
-        return tuple(out)
-    m = _LEAD.match(src)
-    return (m.group(0),) if m else ("",)
-
-
-class _Sig:
-    """One weighted signal: a regex over the lower-cased text, run only when one of its
-    lead words starts a word of the text (cheap gate: most signals never run)."""
-
-    __slots__ = ("pattern", "leads", "raw")
-
-    def __init__(self, pattern: str, leads: tuple[str, ...], raw: bool = False) -> None:
-        self.pattern = re.compile(pattern)
-        self.leads = () if "" in leads else leads  # () = always run
-        self.raw = raw  # match the original text (case-sensitive) instead of the lower-cased one
-
-
-def _p(pattern: str, raw: bool = False, leads: tuple[str, ...] | None = None) -> _Sig:
-    return _Sig(pattern, leads if leads is not None else _leads(pattern), raw)
-
-
-def _w(*alternatives: str) -> _Sig:
-    """``\\b(?:a|b|...)`` over the given alternatives (each a regex): whole words, plurals too."""
-    leads = tuple(lead for alt in alternatives for lead in _leads(alt))
-    return _Sig(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", leads)
-
-
-# (profile, weight, patterns): each matching pattern adds ``weight``.
-_SIGNALS: tuple[tuple[str, float, tuple[_Sig, ...]], ...] = (
-    (
-        "debugger",
-        2.0,
-        (
-            _w(r"debug\w*", r"diagnos\w*", r"investigat\w*", r"troubleshoot\w*", r"root[- ]cause"),
-            _w(r"traceback", r"stack ?trace", r"exception", r"panic(?:ked|s)?\b", "segfault"),
-            _w(r"crash\w*", r"hangs?\b", "hanging", r"freez\w*", r"deadlock\w*", "race condition"),
-            _w(
-                "memory leak",
-                r"flak\w+",
-                r"regress\w*",
-                "used to work",
-                r"worked (?:before|yesterday)",
-            ),
-            _w(
-                r"bug\b",
-                r"broken\b",
-                r"fail(?:s|ing|ed|ure)?\b",
-                "not working",
-                r"does ?n[o']t work",
-            ),
-            _w(
-                r"stopped working", r"since (?:the|yesterday)", r"after (?:the|yesterday'?s) deploy"
-            ),
-            _p(r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b", raw=True, leads=("?error", "?exception")),
-            _p(
-                r"\bwhy (?:is|does|do|did|are|would|am)\b[^?.]{0,80}"
-                r"\b(fail|crash|return|break|slow|hang|wrong|empty|null|nil|zero|differ|show)"
-            ),
-            _p(r"\b(getting|get|got|throws?|raises?) an? (?:\w+ )?(error|exception|500|404)"),
-            _w(r"off[- ]by[- ]one", r"wrong (?:result|output|value|total|answer)s?", "incorrect"),
-            _w(r"unexpected\w*", r"(?:don'?t|doesn'?t|do not|does not) (?:add up|match|line up)"),
-            _w(r"(?:don'?t|doesn'?t|do not|does not) (?:show up|load|save|fire|persist)"),
-            _w(r"intermittent\w*", r"sporadic\w*", "randomly", r"sometimes (?:it|the)"),
-            _w(r"keeps? (?:failing|returning|crashing|showing|timing)", "every other"),
-            _w(
-                r"timeout\b",
-                "timed out",
-                r"oom\b",
-                "out of memory",
-                r"5\d\d errors?",
-                r"http 5\d\d",
-            ),
-        ),
-    ),
-    (
-        "debugger",
-        2.0,  # symptoms described without the word "bug"
-        (
-            _p(r"^\s*why (?:is|are|does|do|did|would|won'?t|can'?t|isn'?t|doesn'?t)\b"),
-            _w(r"figure out why", r"find out why", r"dig (?:in|into)", r"what'?s causing"),
-            _w(r"drops", "loses", "skips", "swallows", "truncates", "mangles", "corrupts", "twice"),
-            _w(r"(?:gets?|got|is|are) (?:cut off|truncated|lost|dropped|duplicated|corrupted)"),
-            _w(r"(?:prints?|shows?|renders?|returns?|outputs?) (?:garbage|gibberish|garbled)"),
-            _w(r"(?:renders?|shows?|returns?) (?:a )?(?:blank|empty|nothing|null|undefined|nan)"),
-            _w(r"still (?:shows?|returns?|has|see|gets?)", "even after", r"stopped \w+ing"),
-            _w(
-                r"used to (?:take|be|work|run|load|pass)",
-                r"(?:is|are|got|seems?) (?:so |too )?slow",
-            ),
-            _w(r"something'?s (?:off|wrong|weird|broken|up)", r"(?:is|are|a few \w+|slightly) off"),
-            _w(r"time(?:s|d)? out", "timeout", r"disconnect\w*", "race", "sometimes", "randomly"),
-            _w(r"only (?:on|in|for|with) \w+", r"for some (?:people|users|customers|accounts)"),
-            _w(r"(?:isn'?t|aren'?t|won'?t|wasn'?t|is not|are not) (?:\w+ing|working)"),
-        ),
-    ),
-    (
-        "debugger",
-        2.0,  # production symptoms: status codes, regressions, environments that differ
-        (
-            _w(
-                r"(?:returning|getting|gets?|giving|throws?|comes? back(?: with)?) "
-                r"(?:an? )?[45]\d\d"
-            ),  # fmt: skip
-            _p(r"\b[45]\d\ds\b|\b[45]\d\d (?:errors?|responses?)\b", leads=("",)),
-            _w(
-                r"works? (?:locally|on my machine|in dev|fine locally) but",
-                r"(?:on ci|locally) but",
-            ),
-            _w(r"started (?:returning|failing|throwing|timing|showing|happening|crashing)"),
-            _w("right after", "ever since", r"what'?s different", "every time", "different order"),
-            _w("latency", r"p9[59]", "doubled", "tripled", r"spike[sd]?", r"climb(?:s|ing)"),
-            _w(r"oom(?:killed)?", r"memory (?:usage )?(?:climbs|grows|keeps)", "keeps growing"),
-            _w(
-                r"(?:is|are|was|were) wrong",
-                "wrong when",
-                r"shouldn'?t",
-                r"can'?t (?:see|tell) why",
-            ),
-            _w(r"never catch(?:es)? up", r"fall(?:s|ing)? behind", r"silently \w+"),
-        ),
-    ),
-    (
-        "reviewer",
-        1.8,
-        (
-            _w(r"review\w*", r"audit\w*", "critique", r"scrutini[sz]e", "look over"),
-            _w("second pair of eyes", r"sanity[- ]check", "what could go wrong"),
-            _w(r"security (?:review|audit|issues?|holes?|problems?|concerns?)", r"vulnerab\w*"),
-            _w("owasp", "xss", "sql injection", "csrf", "ssrf", r"cve-\d+"),
-            _p(
-                r"\bis (?:this|it|that)\b[^?.]{0,40}\b(?:correct|safe|right|ok|okay|secure|sound)\b"
-            ),
-            _p(r"\b(?:check|scan|go through)\b[^.?]{0,40}\b(?:bugs|issues|problems|mistakes)"),
-            _w(r"(?:any|spot) (?:issues|problems|concerns|bugs|red flags)"),
-            _w(r"before (?:i|we) merge", "pull request", "this pr", "the pr", "the diff"),
-            _w("use-after-free", "memory safety", "soundness", r"backwards? compat\w*"),
-            _w(
-                r"breaking changes?",
-                r"look (?:for|out for) (?:\w+ )?(?:risks|issues|bugs|problems)",
-            ),
-            _w(r"check (?:this|the|my) (?:diff|pr|change|changes|patch|branch)"),
-            _w(
-                r"(?:take a )?(?:look|glance) (?:at|over) (?:my|the|these|this|our) "
-                r"(?:changes|diff|code|pr|patch|branch|commits?)"
-            ),
-        ),
-    ),
-    (
-        "refactorer",
-        1.7,
-        (
-            _w(r"refactor\w*", r"restructur\w*", r"clean(?:ing)? ?up", r"simplif\w*", r"tidy\w*"),
-            _w(r"decoupl\w*", r"moderni[sz]\w*", r"dry\b", r"dedup\w*", r"duplicat\w*"),
-            _p(
-                r"\b(extract|inline|rename|split|move|consolidate|pull out|break up)\b[^.?]{0,40}"
-                r"\b(function|method|class|module|file|component|helper|variable|into|out of|to)\b"
-            ),
-            _w("repeated code", r"copy[- ]?pasted?", r"readab\w*", r"maintainab\w*"),
-            _w(r"without changing (?:the )?behaviou?r", r"same behaviou?r", "across the codebase"),
-        ),
-    ),
-    (
-        "planner",
-        1.5,
-        (
-            _w(
-                r"plan\b",
-                "planning",
-                r"architect\w*",
-                r"strateg\w*",
-                "roadmap",
-                r"approach(?:es)?\b",
-            ),
-            _w(r"design (?:a|the|an|for|doc)\b", "system design", r"trade-?offs?", "pros and cons"),
-            _w("alternatives", r"compare (?:the )?(?:options|approaches)", r"versus\b"),
-            _w(r"how should (?:we|i)", r"should (?:we|i)\b", r"what(?:'s| is) the best way"),
-            _w(
-                r"where (?:do|should) (?:we|i) start",
-                r"requirements\b(?!\.)",
-                r"specification\b",
-                "rfc",
-            ),
-            _w(
-                r"adr\b",
-                r"proposal\b",
-                r"propose\b",
-                "think through",
-                r"long[- ]term",
-                "going forward",
-            ),
-            _w(r"migrat\w+ (?:plan|strategy|path)", "upgrade path", r"scal(?:e|ability|ing)\b"),
-            _w(r"multi-?tenan\w*", r"decide\b", r"decision\b", r"evaluate\b", "is it worth"),
-            _w("what would it take", r"how would you (?:approach|structure|organi[sz]e|design)"),
-            _w("think about how", r"how (?:the|a|our) \w+ should", r"(?:would you )?recommend\w*"),
-            _w(r"where (?:would|do|should|can) (?:you|we|i) (?:even )?(?:begin|start)"),
-            _w(
-                r"giv(?:e|ing) up",
-                "commit to",
-                r"which (?:one )?(?:fits|is|works) better",
-                "compare",
-            ),
-            _w(r"best way to (?:structure|organi[sz]e|design|architect|model)", "the options"),
-            _p(r"^\s*(?:plan|design|architect|propose|outline)\b"),
-            _w(r"step[- ]by[- ]step", r"break (?:this|it) down", r"phases?\b", r"milestones?\b"),
-        ),
-    ),
-    (
-        "coder",
-        1.3,
-        (
-            _w("implement", "build", "create", "write", "add", "make", "generate", "scaffold"),
-            _w("wire up", "hook up", r"support\b"),
-            _w(r"commit\b", r"rebase\b", r"merge\b", r"push\b", "open a pr", "cherry-pick"),
-        ),
-    ),
-    (
-        "coder",
-        0.6,  # nouns and verbs of change: present in bug reports and plans too
-        (
-            _w(
-                "endpoint", "function", "method", "class", "component", "handler", "route", "tests?"
-            ),
-            _w("cli", "flag", "option", "field", "column", "page", "form", "button", "script"),
-            _w("module", "api", "feature", "config"),
-            _w("update", "modify", "change", "rewrite", "convert", "port"),
-            _w("fix", "bump", "install", "upgrade", "replace"),
-        ),
-    ),
-    (
-        "assistant",
-        0.8,
-        (
-            _p(r"^\s*(what|where|which|who|when)(?:'s| is| are| does| do| did)\b"),
-            _w("show me", r"list\b", r"find\b", r"grep\b", "search for", "look up", r"locate\b"),
-            _w("where is", "which file", r"explain\b", r"summari[sz]\w*", r"describe\b"),
-            _w(r"tl;?dr", r"overview\b", "what does"),
-            _p(
-                r"^\s*(yes|no|ok(?:ay)?|thanks?|thank you|sure|go ahead|continue|lgtm|sounds good|"
-                r"great|perfect|nice|cool|do it|proceed|y|n)\b[.! ]*$"
-            ),
-            _w(r"quick(?:ly)?\b", r"brief(?:ly)?\b", "just tell me", r"one[- ]liner", r"status\b"),
-            _w(r"how many\b", r"count\b"),
-        ),
-    ),
-)
-
-_FLAT: tuple[tuple[str, float, _Sig], ...] = tuple(
-    (profile, weight, sig) for profile, weight, sigs in _SIGNALS for sig in sigs
-)
 _TRACE = re.compile(
     r"(Traceback \(most recent call last\)|^\s+at [\w$.<>]+ ?\(.*:\d+(?::\d+)?\)|"
     r'^\s*File "[^"]+", line \d+|error\[E\d+\]|npm ERR!|^FAILED |panicked at|'
@@ -360,7 +76,7 @@ def _index() -> _Index:
     heads: dict[str, dict[str, list[int]]] = {}
     short: dict[str, list[int]] = {}
     gates: list[tuple[str, int]] = []
-    for i, (_, _, sig) in enumerate(_FLAT):
+    for i, (_, _, sig) in enumerate(FLAT):
         for lead in sig.leads or ("",):
             if lead.startswith("?") or not lead:
                 gates.append((lead[1:], i))
@@ -405,7 +121,7 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
         plain = _URL.sub(" ", plain)  # words inside URLs are not intent
     lower = plain.lower()
     for i in _triggered(lower):
-        profile, weight, sig = _FLAT[i]
+        profile, weight, sig = FLAT[i]
         if sig.pattern.search(plain if sig.raw else lower):
             scores[profile] += weight
             hits.append(profile)

@@ -19,6 +19,7 @@ nothing here does I/O except the session store (memory, or Redis).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -27,7 +28,7 @@ from typing import Any
 
 from sidecar.catalog import Catalog, default_catalog
 from sidecar.config import Config, ModelConfig
-from sidecar.errors import InvalidRequest, NotFound
+from sidecar.errors import InvalidRequest, NotFound, TierlineError
 from sidecar.exchange import Exchange
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite
@@ -43,6 +44,7 @@ from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rul
 from sidecar.sessions.identity import identify, lower_headers
 from sidecar.sessions.state import SessionState, SessionStore, build_store
 
+_log = logging.getLogger("tierline.routing")
 MAX_TIER_CANDIDATES = 4  # the tier's first choices; the fallback chain follows
 
 
@@ -138,7 +140,37 @@ class Router:
     def route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> RoutePlan:
-        """The plan for one request (see the module docstring). Raises NotFound/InvalidRequest."""
+        """The plan for one request (see the module docstring). Raises NotFound/InvalidRequest.
+
+        A bug in the routing logic must not fail the request: any other exception is
+        logged and the request goes to the default model and the fallback chain.
+        """
+        try:
+            return self._route(protocol, body, headers)
+        except TierlineError:
+            raise
+        except Exception:
+            _log.exception("routing failed; sending the request to the default model")
+            return self._safe_plan(body)
+
+    def _safe_plan(self, body: Mapping[str, Any]) -> RoutePlan:
+        requested = str(body.get("model"))
+        default = self._config.routing.default_model
+        first = self.table.available.get(default) if default else None
+        if first is None:
+            tier = self.table.candidates.get(self._config.routing.default_tier, ())
+            first = tier[0] if tier else None
+        return RoutePlan(
+            requested_model=requested,
+            candidates=self._with_fallbacks([first] if first else []),
+            tier=self._config.routing.default_tier,
+            method="static",
+            reason="routing failed (see the log); default model",
+        )
+
+    def _route(
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> RoutePlan:
         requested = body.get("model")
         if not isinstance(requested, str) or not requested:
             raise InvalidRequest(

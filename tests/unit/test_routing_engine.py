@@ -295,3 +295,21 @@ def test_single_pass_over_unseen_messages() -> None:
     ]  # history rewritten
     route(r, cc(*edited))
     assert state.seen == len(edited) and state.edits == 0  # noticed and rescanned once
+
+
+class _Broken(Router):
+    """A router whose decision logic has a bug (a subclass, not a patch of the real one)."""
+
+    def _route(self, protocol: str, body: Any, headers: Any) -> RoutePlan:
+        raise KeyError("bug")
+
+
+def test_a_routing_bug_does_not_fail_the_request(caplog: pytest.LogCaptureFixture) -> None:
+    r = _Broken(config(default_model="claude-sonnet-4-5"), store=MemoryStore())
+    plan = r.route("anthropic", cc("add a button"), H)
+    assert plan.candidates[0].name == "claude-sonnet-4-5" and plan.method == "static"
+    assert "routing failed" in caplog.text
+    with pytest.raises(NotFound):  # the taxonomy's errors still reach the client
+        Router(config(aliases={"x": "auto"}), store=MemoryStore()).route(
+            "anthropic", cc("hi", model="y"), H
+        )
