@@ -31,7 +31,7 @@ DRIVER_TIMEOUT_S = AGENT_TIMEOUT_S + 30.0
 NOTES = pytest.StashKey[list[str]]()
 
 RunAgent = Callable[[str, Path], dict[str, Any]]
-_BINARIES = {"claude": "claude", "opencode": "opencode", "codex": "codex"}
+_BINARIES = {"claude": "claude", "opencode": "opencode", "codex": "codex", "codex-known": "codex"}
 
 
 def _netns_prefix() -> list[str]:

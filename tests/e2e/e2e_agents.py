@@ -248,10 +248,10 @@ def codex_replies(workdir: Path) -> list[dict[str, Any]]:
     ]
 
 
-def codex_config(tierline_url: str) -> str:
+def codex_config(tierline_url: str, model: str = "auto") -> str:
     """$CODEX_HOME/config.toml: a custom Responses-API provider at tierline, offline."""
     return f"""\
-model = "auto"
+model = "{model}"
 model_provider = "tierline"
 approval_policy = "never"
 sandbox_mode = "danger-full-access"
@@ -274,18 +274,51 @@ exporter = "none"
 """
 
 
-def codex_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command:
+def codex_command(workdir: Path, bin_dir: Path, tierline_url: str, model: str = "auto") -> Command:
     env = base_env(workdir)
     codex_home = home(workdir) / ".codex"
     codex_home.mkdir(exist_ok=True)
-    (codex_home / "config.toml").write_text(codex_config(tierline_url))
+    (codex_home / "config.toml").write_text(codex_config(tierline_url, model))
     env.update(CODEX_HOME=str(codex_home), TIERLINE_API_KEY=CLIENT_KEY)
     argv = [str(bin_dir / "codex"), "exec", "--ephemeral", "--color", "never", PROMPT]
     return argv, env
+
+
+KNOWN_CODEX_MODEL = "gpt-6.1-sol"  # a name Codex 0.169 has metadata for
+
+
+def codex_exec(script: str) -> dict[str, Any]:
+    """A call of Codex's freeform ``exec`` tool (JavaScript; nested tools on ``tools``)."""
+    return tool_call("exec", input=script)
+
+
+def codex_known_replies(workdir: Path) -> list[dict[str, Any]]:
+    """Codex's tools for a model it knows: declared in an ``additional_tools`` input item;
+    ``exec`` runs JavaScript calling ``tools.apply_patch`` and ``tools.exec_command``."""
+
+    def patch(body: str) -> str:
+        text = f"*** Begin Patch\n{body}*** End Patch\n"
+        return f"text(await tools.apply_patch({json.dumps(text)}));"
+
+    added = "".join("+" + line + "\n" for line in WRITTEN.splitlines())
+    commit = f"git add {FILE} && git commit -m '{COMMIT_MESSAGE}'"
+    run = f"text(JSON.stringify(await tools.exec_command({{cmd: {json.dumps(commit)}}})));"
+    return [
+        codex_exec(patch(f"*** Add File: {FILE}\n{added}")),
+        codex_exec(patch(f"*** Update File: {FILE}\n@@\n-{MISSING}\n+{EDIT_NEW}\n")),
+        codex_exec(patch(f"*** Update File: {FILE}\n@@\n-{EDIT_OLD}\n+{EDIT_NEW}\n")),
+        codex_exec(run),
+        {"text": FINAL_TEXT},
+    ]
+
+
+def codex_known_command(workdir: Path, bin_dir: Path, tierline_url: str) -> Command:
+    return codex_command(workdir, bin_dir, tierline_url, KNOWN_CODEX_MODEL)
 
 
 SCENARIOS: dict[str, Scenario] = {
     "claude": Scenario(claude_replies, claude_command),
     "opencode": Scenario(opencode_replies, opencode_command),
     "codex": Scenario(codex_replies, codex_command),
+    "codex-known": Scenario(codex_known_replies, codex_known_command),
 }

@@ -114,3 +114,27 @@ def test_codex(agent_run: RunAgent, tmp_path: Path) -> None:
     assert sc.FINAL_TEXT in result["stdout"]
     assert result["inbound"][:-1] == ["POST /v1/responses"] * 5
     assert "exec_command" in result["requests"][0]["tools"]
+
+
+def test_codex_with_a_model_it_knows(agent_run: RunAgent, tmp_path: Path) -> None:
+    """Codex CLI naming a model it has metadata for (``gpt-6.1-sol``) declares its tools
+    in an ``additional_tools`` input item, not in ``tools``: the freeform ``exec``
+    (JavaScript calling ``tools.apply_patch`` / ``tools.exec_command``) and namespaced
+    tools. They must reach the provider as function tools, and the model's ``exec``
+    calls must come back as ``custom_tool_call`` items that Codex runs.
+
+    tierline's signals do not read the JavaScript inside ``exec``, so lines and commits
+    are not counted for this variant (checked: the file and the commit are real)."""
+    workdir = tmp_path / "repo"
+    result = agent_run("codex-known", workdir)
+    context = json.dumps({k: result[k] for k in ("returncode", "stdout", "stderr")})[-3000:]
+    assert not result["timed_out"] and result["returncode"] == 0, context
+    assert (workdir / sc.FILE).read_text() == sc.FINAL
+    assert git(workdir, "log", "-1", "--format=%s") == sc.COMMIT_MESSAGE
+    assert git(workdir, "show", f"HEAD:{sc.FILE}") == sc.FINAL.rstrip("\n")
+    assert sc.FINAL_TEXT in result["stdout"]
+    requests = result["requests"]
+    assert result["scripts_left"] == 0 and len(requests) == 5
+    assert {"exec", "clock__sleep", "collaboration__spawn_agent"} <= set(requests[0]["tools"])
+    assert all(r["tools"] == requests[0]["tools"] for r in requests)
+    assert result["inbound"][:-1] == ["POST /v1/responses"] * 5
