@@ -104,3 +104,22 @@ def test_headers_repr_hides_secrets() -> None:
 
 def test_parse_kv_list_ignores_junk() -> None:
     assert parse_kv_list("a=1,,junk, b = 2 ,c=x%3Dy") == {"a": "1", "b": "2", "c": "x=y"}
+
+
+def test_grpc_protocol_builds_grpc_exporters() -> None:
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    from sidecar.telemetry.setup import _exporter
+
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+    }
+    settings = resolve_settings(TelemetryConfig(), env)
+    assert settings.logs is not None and settings.traces is not None
+    logs = _exporter("logs", settings.logs, 1.0)
+    spans = _exporter("traces", settings.traces, 1.0)
+    assert isinstance(logs, OTLPLogExporter) and isinstance(spans, OTLPSpanExporter)
+    logs.shutdown()
+    spans.shutdown()
