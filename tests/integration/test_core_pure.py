@@ -3,13 +3,16 @@ classification, Retry-After, proxies, scrubbing, key rotation and cooldowns."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
-from sidecar.config import ProviderConfig
-from sidecar.errors import InvalidRequest, error_body, scrub, stream_error_event
+from sidecar.config import Config, ModelConfig, ProviderConfig, RoutingConfig
+from sidecar.errors import InvalidRequest, NotFound, error_body, scrub, stream_error_event
 from sidecar.protocols.sse import SSEDecoder, SSEEvent
 from sidecar.protocols.tap import AnthropicTap, OpenAITap, anthropic_usage, openai_usage
+from sidecar.routing.static import StaticRouter
 from sidecar.upstream.health import Health
 from sidecar.upstream.providers import (
     classify_status,
@@ -201,3 +204,41 @@ def test_health_rotation_and_cooldowns() -> None:
     assert not health.failure("m") and health.failure("m") and health.cooling("m")
     now[0] = 92.0
     assert not health.cooling("m")
+
+
+def _static(**routing: Any) -> StaticRouter:
+    models = {
+        "a": ModelConfig("a", "p", "up-a"),
+        "b": ModelConfig("b", "p", "up-b"),
+        "c": ModelConfig("c", "p", "up-c"),
+    }
+    providers = {"p": ProviderConfig("p", "openai", "http://x/v1")}
+    return StaticRouter(
+        Config(providers=providers, models=models, routing=RoutingConfig(**routing))
+    )
+
+
+def test_static_router_resolution_and_fallbacks() -> None:
+    router = _static(default_model="b", fallback_chain=("a", "c"), aliases=(("claude-*", "c"),))
+
+    def names(model: str) -> list[str]:
+        plan = router.route("openai", {"model": model}, {})
+        return [m.name for m in plan.candidates]
+
+    assert names("a") == ["a", "c"]  # asked model first, chain deduplicated
+    assert names("claude-sonnet-4-5") == ["c", "a"]
+    assert names("auto") == ["b", "a", "c"]
+    assert router.route("openai", {"model": "coding"}, {}).tier == "coding"
+    implicit = router.route("openai", {"model": "p:some/model"}, {}).candidates[0]
+    assert (implicit.provider, implicit.upstream) == ("p", "some/model")
+    with pytest.raises(NotFound) as info:
+        router.route("openai", {"model": "gpt-5"}, {})
+    assert "gpt-5" in info.value.message and "a, b, c" in info.value.message
+    with pytest.raises(InvalidRequest):
+        router.route("openai", {"model": 3}, {})
+
+
+def test_static_router_default_aliases_catch_everything() -> None:
+    router = _static(default_model="b")
+    plan = router.route("anthropic", {"model": "claude-opus-4"}, {})
+    assert plan.candidates[0].name == "b" and plan.method == "alias"
