@@ -157,11 +157,12 @@ def error_for_status(status: int, message: str) -> TierlineError:
     return cls(message)
 
 
-def stream_error_event(protocol: ClientProtocol, err: TierlineError) -> bytes:
+def stream_error_event(protocol: ClientProtocol, err: TierlineError, sequence: int = 0) -> bytes:
     """The SSE bytes that end a stream already under way with ``err``.
 
     Anthropic: ``event: error`` with the error body; OpenAI: a ``data:`` chunk
-    holding ``{"error": {...}}`` (what OpenAI's SDKs raise on).
+    holding ``{"error": {...}}`` (what OpenAI's SDKs raise on); Responses:
+    ``response.failed`` numbered ``sequence`` (the stream's next sequence number).
     """
     data = orjson.dumps(error_body(protocol, err))
     if protocol == "anthropic":
@@ -169,7 +170,7 @@ def stream_error_event(protocol: ClientProtocol, err: TierlineError) -> bytes:
     if protocol == "responses":  # Responses streams end with response.failed (Codex reads it)
         failed = {
             "type": "response.failed",
-            "sequence_number": 1_000_000,
+            "sequence_number": sequence,
             "response": {"object": "response", "status": "failed", "output": [],
                          "error": {"code": err.openai_type, "message": err.message}},
         }  # fmt: skip

@@ -116,6 +116,12 @@ class ResponsesStream:
     def close(self) -> list[bytes]:
         return [] if self._done else self._end()
 
+    @property
+    def next_sequence(self) -> int:
+        """The ``sequence_number`` of the next event (an error event ending the stream
+        from outside, e.g. dispatch after a mid-stream failure, continues from it)."""
+        return self._seq
+
     # -- helpers ----------------------------------------------------------------
     def _event(self, kind: str, **fields: Any) -> bytes:
         self._seq += 1

@@ -70,6 +70,12 @@ class _Encoder:
     def finish(self, tap: Tap) -> bytes:
         return b"".join(self._stream.close())
 
+    @property
+    def next_sequence(self) -> int:
+        """The stream's next ``sequence_number`` (Responses streams; else 0)."""
+        value = getattr(self._stream, "next_sequence", 0)
+        return value if isinstance(value, int) else 0
+
 
 def crossing(client: str, kind: str) -> TranslatorPair:
     """The ``TranslatorPair`` for a client protocol and a different provider kind."""

@@ -42,7 +42,7 @@ from sidecar.upstream.providers import (
     endpoint_url,
     upstream_headers,
 )
-from sidecar.upstream.translators import AttemptInfo, TranslatorPair
+from sidecar.upstream.translators import AttemptInfo, TranslatorPair, next_sequence
 
 _SKIPS = {
     "protocol_mismatch": "no translator from the client's protocol to this provider",
@@ -258,6 +258,10 @@ class Dispatcher:
             raw = await resp.read()
             held.clean = True
             return raw
+        if resp.content_type == "application/json":  # an error (or a refusal to stream)
+            raw = await resp.read()
+            held.clean = True
+            return _not_a_stream(raw, t.provider.api_keys)
         tap = make_tap(t.provider.kind)
         encoder = t.pair.stream(t.info, t.client_usage)
         return await relay.prime(resp, tap, encoder, t.provider.api_keys)
@@ -334,7 +338,8 @@ class Dispatcher:
             err = UpstreamFailed(f"the provider {t.provider.name} {what} mid-stream")
             call.fail(502, "stream_" + ending)
             span.set_status(Status(StatusCode.ERROR, "stream_" + ending))
-            await _write_quietly(response, stream_error_event(call.protocol, err))
+            sequence = next_sequence(primed.encoder)
+            await _write_quietly(response, stream_error_event(call.protocol, err, sequence))
         elif primed.tap.error is not None:
             call.fail(502, "stream_error")
         await _write_eof_quietly(response)
@@ -352,6 +357,20 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
+
+
+def _not_a_stream(raw: bytes, secrets: tuple[str, ...]) -> Failure:
+    """A JSON body where an event stream was asked for: its error, else a retryable failure."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    error = obj.get("error") if isinstance(obj, dict) else None
+    if error:
+        return classify_event_error(
+            error if isinstance(error, dict) else {"message": str(error)}, secrets
+        )
+    return Failure("server_error", True, "the provider answered a stream request with JSON", 200)
 
 
 def _headers_for(t: _Target, key: str | None) -> dict[str, str]:

@@ -42,6 +42,14 @@ class StreamEncoder(Protocol):
         """Client bytes owed once the provider stream ended (b"" when none)."""
 
 
+def next_sequence(encoder: StreamEncoder) -> int:
+    """The ``sequence_number`` the encoder's next event would carry (Responses streams
+    number their events, and an error event ending the stream must continue them);
+    0 for an encoder that does not number its events."""
+    value = getattr(encoder, "next_sequence", 0)
+    return value if isinstance(value, int) else 0
+
+
 @dataclass(frozen=True)
 class AttemptInfo:
     """What a translator may know about the attempt (built by dispatch per candidate)."""
