@@ -284,9 +284,10 @@ async def test_provider_error_messages_are_scrubbed(
     assert_no_secrets(json.dumps(await fake_requests(fake)).replace(TEST_ENV["BAD_KEY"], ""))
 
 
+@pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("kind", ["server_error", "invalid_request_error"])
 async def test_an_error_sent_with_status_200_is_still_an_error(
-    tierline: Any, aiohttp_server: Any, openai_client: Any, kind: str
+    tierline: Any, aiohttp_server: Any, openai_client: Any, kind: str, stream: bool
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({"error": {"message": "upstream says no", "type": kind}})
@@ -301,11 +302,13 @@ async def test_an_error_sent_with_status_200_is_still_an_error(
     )
     client = openai_client(server)
     if kind == "server_error":
-        raw = await client.chat.completions.with_raw_response.create(model="gpt-odd", messages=MSG)
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-odd", messages=MSG, stream=stream
+        )
         assert raw.headers["x-tierline-model"] == "gpt-good"
     else:
         with pytest.raises(openai.BadRequestError) as info:
-            await client.chat.completions.create(model="gpt-odd", messages=MSG)
+            await client.chat.completions.create(model="gpt-odd", messages=MSG, stream=stream)
         assert "upstream says no" in info.value.response.json()["error"]["message"]
 
 
