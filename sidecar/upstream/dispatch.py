@@ -14,6 +14,7 @@ the end) in ``finally``; a cancelled handler (client gone) closes it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Mapping
@@ -44,6 +45,7 @@ from sidecar.upstream.providers import (
 )
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair, next_sequence
 
+_log = logging.getLogger("tierline.dispatch")
 _SKIPS = {
     "protocol_mismatch": "no translator from the client's protocol to this provider",
     "cooldown": "cooling down after repeated failures",
@@ -328,6 +330,9 @@ class Dispatcher:
             ending = await relay.pump(resp, response, primed, self._server.stall_timeout)
         except ConnectionError:
             ending = "client"
+        except Exception:  # a bug while re-encoding: the headers are gone, end the stream cleanly
+            _log.exception("stream relay failed", extra={"request_id": call.request_id})
+            ending = "upstream"
         finally:
             _take(call, primed.tap)
         if ending == "client":
