@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, cast
 
 from opentelemetry._logs import SeverityNumber
 
 from sidecar.config import Config, ModelConfig
-from sidecar.exchange import Attempt, Exchange, Protocol
+from sidecar.exchange import Attempt, Exchange, Protocol, Usage
 from sidecar.ledger.baseline import Baseline, Savings
 from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
@@ -41,6 +42,10 @@ _log = logging.getLogger("tierline.telemetry")
 
 # The prompt of the request being handled, for log_prompts only (per task).
 _PROMPT: contextvars.ContextVar[str | None] = contextvars.ContextVar("tierline_prompt")
+# The request being handled (protocol, body), to estimate usage a response did not report.
+_REQUEST: contextvars.ContextVar[tuple[str, Mapping[str, Any]] | None] = contextvars.ContextVar(
+    "tierline_request"
+)
 
 # Attempt reasons that are skips, not upstream errors.
 _SKIPS = frozenset({"cooldown", "protocol_mismatch", "deadline", "config", "context_length"})
@@ -103,6 +108,7 @@ class TelemetryRecorder:
         """Settle tool results in this request body; count their signals."""
         try:
             proto = cast(Protocol, protocol)
+            _REQUEST.set((protocol, body))
             if self._log_prompts:
                 _PROMPT.set(_last_user_text(proto, body))
             self.count_signals(self.tracker.settle(proto, body))
@@ -120,6 +126,7 @@ class TelemetryRecorder:
             routed = plan is not None
             if plan is None:
                 plan = RoutePlan(exchange.requested_model, (), method=names.NONE_VALUE)
+            exchange = _with_usage_estimate(exchange)
             savings = self._savings(exchange, plan)
             self._metrics(exchange, plan, savings, routed)
             self._update_tally(exchange, plan, savings)
@@ -327,6 +334,27 @@ class TelemetryRecorder:
         failed = ex.error_type is not None and _outcome(ex) == names.OUTCOME_ERROR
         severity = SeverityNumber.ERROR if failed else SeverityNumber.INFO
         self._telemetry.emit_event(names.EVENT_API_REQUEST, attrs, severity)
+
+
+def _with_usage_estimate(ex: Exchange) -> Exchange:
+    """The exchange, with an estimated usage when a model answered but reported none.
+
+    Input is estimated from the request body; output from the tool calls received
+    (text is not kept). ``Usage.estimated`` flags it, so the cost is "estimated".
+    """
+    usage = ex.usage
+    if ex.model is None or usage.prompt_tokens or usage.output_tokens:
+        return ex
+    request = _REQUEST.get(None)
+    if request is None:
+        return ex
+    from sidecar.protocols.tokens import estimate_tokens, text_tokens
+
+    protocol, body = request
+    output = sum(text_tokens(call.name + call.arguments) for call in ex.tool_calls)
+    estimate = Usage(input_tokens=estimate_tokens(protocol, body), output_tokens=output,
+                     estimated=True)  # fmt: skip
+    return replace(ex, usage=estimate)
 
 
 def _last_user_text(protocol: Protocol, body: Mapping[str, Any]) -> str | None:

@@ -361,3 +361,20 @@ async def test_prompt_content_only_with_log_prompts(receiver: Any) -> None:
     assert by_id["pTrue"]["tierline.tool_calls"] == ['Read {"file_path": "a.py"}']
     for attrs in by_id.values():  # request headers (API keys) are never exported
         assert "sk-ant-123" not in str({k: v for k, v in attrs.items() if k != "tierline.prompt"})
+
+
+async def test_response_without_usage_is_estimated_and_flagged(receiver: Any) -> None:
+    rx, url = receiver
+    telemetry = telemetry_for(url)
+    recorder = TelemetryRecorder(CONFIG, telemetry, STRONG)
+    body = {"model": "m", "messages": [{"role": "user", "content": "word " * 400}]}
+    recorder.on_request("openai", body, {}, PLAN)
+    recorder.on_exchange(exchange(usage=Usage(), client_protocol="openai"), PLAN)
+    await flush(telemetry)
+    await rx.wait_for(lambda: len(rx.log_records()) == 1)
+    a = rx.log_records()[0]["attributes"]
+    assert a["tierline.usage.estimated"] is True
+    assert a["tierline.cost.status"] == "estimated"
+    assert a["tierline.usage.input_tokens"] > 300
+    assert a["tierline.cost.usd"] > 0
+    await asyncio.to_thread(telemetry.shutdown)
