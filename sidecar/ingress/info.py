@@ -6,6 +6,7 @@ proxy app they report on (``_main``).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 
 import orjson
@@ -113,7 +114,8 @@ async def metrics(request: web.Request) -> web.StreamResponse:
         return web.Response(status=404, text="metrics are disabled (server.metrics = false)\n")
     registry = app.get(METRICS_REGISTRY) or REGISTRY
     try:
-        output = generate_latest(registry)
+        # Off the event loop: collection runs every instrument's callbacks.
+        output = await asyncio.to_thread(generate_latest, registry)
     except Exception as exc:  # a broken collector must not take the endpoint down
         raise InternalError(f"metrics collection failed: {type(exc).__name__}") from exc
     return web.Response(body=output, headers={"Content-Type": CONTENT_TYPE_LATEST})
