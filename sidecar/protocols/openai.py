@@ -16,6 +16,26 @@ from sidecar.exchange import Usage
 
 DONE = b"data: [DONE]\n\n"
 
+# A tool result the client marked as failed (Anthropic ``is_error``) is sent as a
+# ``tool`` message whose text starts with this marker ("Error" alone when empty);
+# the way back reads the marker as ``is_error`` and removes it.
+TOOL_ERROR = "Error"
+TOOL_ERROR_PREFIX = TOOL_ERROR + ": "
+
+
+def tool_error_text(text: str) -> str:
+    """``text`` of a failed tool result, marked for an OpenAI ``tool`` message."""
+    return TOOL_ERROR_PREFIX + text if text else TOOL_ERROR
+
+
+def split_tool_error(text: str) -> tuple[bool, str]:
+    """(whether ``text`` carries the failed-tool marker, ``text`` without it)."""
+    if text == TOOL_ERROR:
+        return True, ""
+    if text.startswith(TOOL_ERROR_PREFIX):
+        return True, text[len(TOOL_ERROR_PREFIX) :]
+    return False, text
+
 # Anthropic stop_reason -> OpenAI finish_reason.
 FINISH_FROM_ANTHROPIC: Mapping[str, str] = {
     "end_turn": "stop",

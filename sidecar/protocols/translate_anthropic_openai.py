@@ -10,7 +10,8 @@ Request mapping (what is dropped is dropped on purpose, never half-sent):
   all-text content collapses to a string (many compatible servers want that).
 - ``tool_result`` blocks -> ``tool`` messages placed before the rest of the
   user turn; their images (tool messages cannot carry images) follow in one
-  user message; ``is_error`` prefixes the text with ``Error: ``.
+  user message; ``is_error`` prefixes the text with ``Error: `` (read back as
+  ``is_error`` by the OpenAI->Anthropic translator: ``openai.split_tool_error``).
 - ``tool_use`` -> ``tool_calls``; thinking text -> ``reasoning_content`` when the
   model is flagged ``reasoning``/``thinking`` (signatures are never sent).
 - ``thinking`` enabled/adaptive -> ``reasoning_effort`` for reasoning models;
@@ -222,7 +223,7 @@ def _tool_result(block: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[st
                 images.append(part)
     text = "\n".join(texts)
     if block.get("is_error"):
-        text = "Error: " + text if text else "Error"
+        text = wo.tool_error_text(text)
     elif not text and images:
         text = "(image output attached below)"
     tool_id = str(block.get("tool_use_id", ""))

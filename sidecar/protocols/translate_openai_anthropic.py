@@ -7,7 +7,9 @@ Request mapping:
 - text and ``image_url`` parts (data URLs -> base64 source, http(s) -> url
   source) -> blocks; other parts (audio, files by id) are dropped;
 - assistant ``tool_calls`` -> ``tool_use`` blocks; ``tool`` messages ->
-  ``tool_result`` blocks in the following user turn; consecutive turns of the
+  ``tool_result`` blocks in the following user turn (text starting with
+  ``Error: ``, the marker the other direction gives ``is_error``, -> ``is_error``
+  with the marker removed); consecutive turns of the
   same role are merged (Anthropic requires alternation); tool ids are
   sanitised to ``[A-Za-z0-9_-]`` the same way on both sides;
 - reasoning from earlier turns is dropped: Anthropic only accepts thinking
@@ -261,6 +263,22 @@ def _tool_result(msg: Mapping[str, Any]) -> dict[str, Any]:
         result["content"] = blocks
     else:
         result["content"] = ""
+    return _mark_error(result)
+
+
+def _mark_error(result: dict[str, Any]) -> dict[str, Any]:
+    """``is_error`` for a result whose text opens with the failed-tool marker."""
+    content = result["content"]
+    first = content if isinstance(content, str) else content[0].get("text")
+    if not isinstance(first, str):
+        return result
+    failed, text = wo.split_tool_error(first)
+    if failed:
+        if isinstance(content, str):
+            result["content"] = text
+        else:
+            result["content"] = [{**content[0], "text": text}, *content[1:]]
+        result["is_error"] = True
     return result
 
 
