@@ -1,25 +1,27 @@
-"""The aiohttp side of telemetry: app keys, lifecycle, SERVER spans, /metrics.
+"""The aiohttp side of telemetry: wiring into an app, lifecycle, SERVER spans.
 
-``telemetry_ctx`` builds the app's providers at startup (cleanup_ctx) and
-flushes and shuts them down at cleanup, in a worker thread so the loop never
-blocks on a slow collector. ``server_span_middleware`` opens one SERVER span
-per inbound request, continuing a W3C ``traceparent`` the client sent; the
-CLIENT span per upstream attempt (dispatch) becomes its child. ``/metrics``
-renders the app's own Prometheus registry in a worker thread.
+``install`` (called by ``build_app``) gives the app its own Prometheus
+registry (what ``/metrics`` serves, also on the admin listener), its tracer
+and the SERVER-span middleware, and registers a cleanup context that builds
+the providers and the recorder at startup and flushes and shuts them down at
+cleanup, in a worker thread so the loop never blocks on a slow collector.
+``server_span_middleware`` opens one SERVER span per inbound request,
+continuing a W3C ``traceparent`` the client sent; the CLIENT span per
+upstream attempt (dispatch) becomes its child.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from sidecar.config import Config, ModelConfig
 from sidecar.ledger.baseline import choose_baseline
@@ -88,21 +90,6 @@ def _route(request: web.Request) -> str:
     resource = getattr(route, "resource", None)
     canonical = getattr(resource, "canonical", None)
     return canonical if isinstance(canonical, str) else request.path
-
-
-def inject_trace(headers: MutableMapping[str, str]) -> None:
-    """Add ``traceparent`` for the current span (only when propagate_trace is on)."""
-    TraceContextTextMapPropagator().inject(headers)
-
-
-def metrics_handler(registry: CollectorRegistry) -> Handler:
-    """GET /metrics for one registry (the main app and the admin listener share it)."""
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        body = await asyncio.to_thread(generate_latest, registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    return handle
 
 
 class DeferredTracer(trace.Tracer):
