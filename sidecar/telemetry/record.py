@@ -134,6 +134,9 @@ class TelemetryRecorder:
                 self._emit(exchange, plan, savings)
         except Exception:  # noqa: BLE001
             _log.exception("telemetry record failed")
+        finally:  # a keep-alive connection may run its next request in this context
+            _PROMPT.set(None)
+            _REQUEST.set(None)
 
     # -- cost ------------------------------------------------------------------------
 
