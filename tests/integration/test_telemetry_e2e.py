@@ -305,3 +305,24 @@ async def test_traceparent_reaches_providers_only_when_configured(aiohttp_server
     sent = [{k.lower(): v for k, v in r["headers"].items()} for r in received]
     trace_id = TRACEPARENT.split("-")[1]
     assert sent and all(h["traceparent"].split("-")[1] == trace_id for h in sent)
+
+
+async def test_shutdown_flushes_what_is_queued(aiohttp_server: Any) -> None:
+    otlp = build_otlp_app()
+    otlp_server = await aiohttp_server(otlp)
+    rx = otlp[RECEIVER]
+    fake = await aiohttp_server(build_fake_app())
+    fake_url = str(fake.make_url("")).rstrip("/")
+    telemetry = TelemetryConfig(  # nothing would be pushed for an hour but for the flush
+        endpoint=str(otlp_server.make_url("")).rstrip("/"), export_interval_ms=3_600_000
+    )
+    app = build_app(dataclasses.replace(demo_config(fake_url), telemetry=telemetry))
+    tierline = TestServer(app)
+    await tierline.start_server()
+    body = {"model": "sonnet", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    async with ClientSession() as http:
+        async with http.post(tierline.make_url("/v1/messages"), json=body, headers=HEADERS) as r:
+            assert r.status == 200
+    await tierline.close()  # cleanup: flush and shut the providers down
+    assert len(rx.log_records()) == 1
+    assert sum(p.value for p in rx.latest(names.REQUESTS)) == 1
