@@ -13,7 +13,10 @@ Request mapping (what is dropped is dropped on purpose, never half-sent):
   user message; ``is_error`` prefixes the text with ``Error: `` (read back as
   ``is_error`` by the OpenAI->Anthropic translator: ``openai.split_tool_error``).
 - ``tool_use`` -> ``tool_calls``; thinking text -> ``reasoning_content`` when the
-  model is flagged ``reasoning``/``thinking`` (signatures are never sent).
+  model is flagged ``reasoning``/``thinking`` (signatures are never sent), except
+  thinking this provider issued itself (Claude via OpenRouter: the signature is
+  tagged with its name), which goes back as ``reasoning_details``
+  (``translate_reasoning``).
 - ``thinking`` enabled/adaptive -> ``reasoning_effort`` for reasoning models;
   OpenAI-style reasoning models (``reasoning`` and ``max_completion_tokens``) get no
   ``temperature``, ``top_p`` or ``stop``, which they reject.
@@ -35,6 +38,7 @@ import orjson
 from sidecar.config import ModelConfig
 from sidecar.protocols import anthropic as wa
 from sidecar.protocols import openai as wo
+from sidecar.protocols import translate_reasoning as rsn
 from sidecar.protocols.translate import TranslateContext, map_error
 from sidecar.protocols.translate_anthropic_openai_stream import OpenAIToAnthropicStream
 
@@ -65,7 +69,8 @@ def translate_request(
     body: Mapping[str, Any], model: ModelConfig, ctx: TranslateContext
 ) -> dict[str, Any]:
     """The chat-completions body for an Anthropic messages ``body`` (not mutated)."""
-    out: dict[str, Any] = {"model": model.upstream, "messages": _messages(body, model)}
+    messages = _messages(body, model, ctx.provider)
+    out: dict[str, Any] = {"model": model.upstream, "messages": messages}
     tools = _tools(body.get("tools"))
     if tools:
         out["tools"] = tools
@@ -137,7 +142,9 @@ def _effort(body: Mapping[str, Any], model: ModelConfig) -> str | None:
     return None
 
 
-def _messages(body: Mapping[str, Any], model: ModelConfig) -> list[dict[str, Any]]:
+def _messages(
+    body: Mapping[str, Any], model: ModelConfig, provider: str = ""
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     system = body.get("system")
     if isinstance(system, list):  # Claude Code's billing line is for Anthropic, not a prompt
@@ -158,7 +165,7 @@ def _messages(body: Mapping[str, Any], model: ModelConfig) -> list[dict[str, Any
         elif role == "user":
             out.extend(_user(content, model.vision))
         elif role == "assistant":
-            assistant = _assistant(content, model)
+            assistant = _assistant(content, model, provider)
             if assistant:
                 out.append(assistant)
     return out
@@ -261,7 +268,7 @@ def _user(content: Any, vision: bool = True) -> list[dict[str, Any]]:
     return out
 
 
-def _assistant(content: Any, model: ModelConfig) -> dict[str, Any] | None:
+def _assistant(content: Any, model: ModelConfig, provider: str = "") -> dict[str, Any] | None:
     if isinstance(content, str):
         return {"role": "assistant", "content": content} if content else None
     if not isinstance(content, list):
@@ -291,7 +298,10 @@ def _assistant(content: Any, model: ModelConfig) -> dict[str, Any] | None:
     out: dict[str, Any] = {"role": "assistant", "content": "\n".join(texts) if texts else None}
     if calls:
         out["tool_calls"] = calls
-    if reasoning and (model.reasoning or model.thinking):
+    details = rsn.reasoning_details(content, provider) if provider else []
+    if details:  # the provider's own signed reasoning, back to it whole
+        out["reasoning_details"] = details
+    elif reasoning and (model.reasoning or model.thinking):
         out["reasoning_content"] = "\n".join(reasoning)
     return out
 
@@ -345,10 +355,7 @@ def translate_response(body: Mapping[str, Any], ctx: TranslateContext) -> dict[s
     choices = body.get("choices") or [{}]
     choice = choices[0] if isinstance(choices[0], Mapping) else {}
     msg = choice.get("message") or {}
-    content: list[dict[str, Any]] = []
-    reasoning = wo.reasoning_text(msg)
-    if reasoning:
-        content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
+    content = rsn.thinking_blocks(msg, ctx.provider)
     text = wo.content_text(msg.get("content")) or str(msg.get("refusal") or "")
     if text:
         content.append({"type": "text", "text": text})

@@ -6,6 +6,10 @@ Event by event, nothing buffered but the open block's bookkeeping:
   the real counts follow in ``message_delta``) and a ``ping``;
 - ``reasoning_content`` / ``reasoning`` deltas -> a ``thinking`` block
   (``thinking_delta``; the empty signature marks it as not Anthropic-issued);
+  Claude's signature in OpenRouter's ``reasoning_details`` -> ``signature_delta``
+  on the open thinking block (tagged with the provider; dropped if no thinking
+  block is open, since it would sign the wrong text), its redacted thinking -> a
+  ``redacted_thinking`` block (``translate_reasoning``);
 - ``content`` deltas -> a ``text`` block (``text_delta``);
 - ``tool_calls`` deltas -> one ``tool_use`` block per OpenAI tool index
   (``input_json_delta``); arguments may arrive in pieces or whole in one chunk,
@@ -30,6 +34,7 @@ from sidecar.exchange import Usage
 from sidecar.protocols import anthropic as wa
 from sidecar.protocols import openai as wo
 from sidecar.protocols.translate import DONE, EventData, TranslateContext, event_object
+from sidecar.protocols.translate_reasoning import StreamSignatures
 from sidecar.protocols.translate_toolorder import Step, ToolOrder
 
 
@@ -43,6 +48,7 @@ class OpenAIToAnthropicStream:
         self._index = -1  # Anthropic index of the open block, -1: none open
         self._open: str | None = None  # "text" | "thinking" | "tool:<n>"
         self._order = ToolOrder()  # parallel tool calls, made contiguous
+        self._signatures = StreamSignatures(ctx.provider)
         self._next = 0
         self._stop: str | None = None
         self._usage: Usage | None = None
@@ -103,6 +109,8 @@ class OpenAIToAnthropicStream:
             out += self._steps(self._order.flush())
             out += self._block("thinking", {"type": "thinking", "thinking": "", "signature": ""})
             out.append(self._delta({"type": "thinking_delta", "thinking": reasoning}))
+        if "reasoning_details" in delta:
+            out += self._signed(delta)
         text = delta.get("content")
         if isinstance(text, str) and text:
             out += self._steps(self._order.flush())
@@ -116,6 +124,20 @@ class OpenAIToAnthropicStream:
             out += self._steps(self._order.flush())
             out += self._close_block()
             self._stop = wa.STOP_FROM_OPENAI.get(str(finish), "end_turn")
+        return out
+
+    def _signed(self, delta: Mapping[str, Any]) -> list[bytes]:
+        """Claude's signature ends the open thinking block; redacted thinking is a block."""
+        signatures, redacted = self._signatures.feed(delta)
+        out: list[bytes] = []
+        for signature in signatures:
+            if self._open == "thinking":
+                out.append(self._delta({"type": "signature_delta", "signature": signature}))
+                self._open = "thinking:signed"  # more reasoning opens a new block
+        for data in redacted:
+            out += self._steps(self._order.flush())
+            out += self._block("redacted", {"type": "redacted_thinking", "data": data}, True)
+            out += self._close_block()
         return out
 
     def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:

@@ -143,3 +143,83 @@ def test_stream_signature_delta_is_tagged() -> None:
 def test_thinking_for_leaves_bodies_without_thinking_alone() -> None:
     body = {"messages": [{"role": "user", "content": "hi"}]}
     assert wa.thinking_for(body, "an") == (body, False)
+
+
+OR_MODEL = ModelConfig(
+    name="sonnet-or", provider="or", upstream="anthropic/claude-sonnet-4.5", thinking=True
+)
+
+
+def _or_info(provider: str) -> AttemptInfo:
+    return AttemptInfo(OR_MODEL, provider, False, "req2", 1)
+
+
+def test_openrouter_reasoning_details_round_trip_only_to_their_issuer() -> None:
+    """Claude's signed thinking via OpenRouter (``reasoning_details``) reaches the Anthropic
+    client tagged with the provider, goes back to that provider with the original
+    signature, and is never sent signed to another OpenAI-kind provider or to Anthropic."""
+    pairs = default_translators()
+    a2o = pairs[("anthropic", "openai")]
+    answer = {
+        "id": "gen-1",
+        "model": "anthropic/claude-sonnet-4.5",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "", "reasoning": "Read it.",
+            "reasoning_details": [
+                {"type": "reasoning.text", "text": "Read it.", "signature": "SIG-A",
+                 "format": "anthropic-claude-v1", "index": 0},
+                {"type": "reasoning.encrypted", "data": "RED-A",
+                 "format": "anthropic-claude-v1", "index": 1},
+            ],
+            "tool_calls": [{"id": "toolu_1", "type": "function",
+                            "function": {"name": "Bash", "arguments": "{}"}}],
+        }}],
+    }  # fmt: skip
+    raw = orjson.dumps(answer)
+    message = orjson.loads(a2o.response(raw, answer, _or_info("or")))
+    thinking, redacted = message["content"][:2]
+    assert thinking["signature"] == "tierline:or:SIG-A"
+    assert redacted == {"type": "redacted_thinking", "data": "tierline:or:RED-A"}
+    body = {
+        "model": "sonnet-or",
+        "max_tokens": 2000,
+        "messages": [
+            {"role": "user", "content": "run it"},
+            {"role": "assistant", "content": message["content"]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]},
+        ],
+    }  # fmt: skip
+    sent, _ = a2o.request(body, _or_info("or"))
+    assistant = orjson.loads(sent)["messages"][1]
+    assert assistant["reasoning_details"] == [
+        {"type": "reasoning.text", "text": "Read it.", "signature": "SIG-A",
+         "format": "anthropic-claude-v1", "index": 0},
+        {"type": "reasoning.encrypted", "data": "RED-A",
+         "format": "anthropic-claude-v1", "index": 1},
+    ]  # fmt: skip
+    elsewhere, _ = a2o.request(body, _or_info("other"))
+    assert b"SIG-A" not in elsewhere and b"RED-A" not in elsewhere
+    assert orjson.loads(elsewhere)["messages"][1]["reasoning_content"] == "Read it."
+    anthropic, _ = pairs[("anthropic", "anthropic")].request(body, _info("an"))
+    assert b"SIG-A" not in anthropic and b"RED-A" not in anthropic
+
+
+def test_reasoning_details_of_other_formats_stay_unsigned() -> None:
+    a2o = default_translators()[("anthropic", "openai")]
+    answer = {
+        "id": "gen-2",
+        "model": "openai/gpt-5",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": "hi", "reasoning": "Thought.",
+            "reasoning_details": [
+                {"type": "reasoning.encrypted", "data": "OPAQUE", "id": "rs_1",
+                 "format": "openai-responses-v1", "index": 0},
+                {"type": "reasoning.summary", "summary": "Thought.",
+                 "format": "openai-responses-v1", "index": 1},
+            ],
+        }}],
+    }  # fmt: skip
+    message = orjson.loads(a2o.response(orjson.dumps(answer), answer, _or_info("or")))
+    assert message["content"][0] == {"type": "thinking", "thinking": "Thought.", "signature": ""}
+    assert b"OPAQUE" not in orjson.dumps(message)

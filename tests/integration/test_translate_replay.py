@@ -1,4 +1,5 @@
-"""Codex-shaped tool declarations and interleaved parallel tool calls, through real SDKs.
+"""Codex-shaped tool declarations, interleaved parallel tool calls and OpenRouter's signed
+reasoning, through real SDKs.
 
 - Codex CLI 0.169, for a model name it knows, declares its tools in an
   ``additional_tools`` input item (namespaces, a freeform ``exec``): the provider
@@ -6,6 +7,9 @@
 - An OpenAI-kind provider whose stream interleaves the argument pieces of parallel
   tool calls (a loopback replay of ``tests/golden/*_interleaved``): the Anthropic
   SDK and the Responses stream must get every call whole and valid.
+- Claude via OpenRouter (``reasoning_details``, a replay of
+  ``tests/golden/a2o_openrouter_signed_reasoning``): the Anthropic SDK gets the
+  thinking block signed (tagged with the provider) and the redacted block.
 """
 
 from __future__ import annotations
@@ -109,3 +113,18 @@ async def test_interleaved_parallel_tool_calls_reach_a_responses_client_whole(
         ("Bash", {"command": "git status"}),
         ("Grep", {"pattern": "TODO"}),
     ]
+
+
+async def test_openrouter_signed_reasoning_reaches_the_anthropic_sdk(
+    tierline: Any, aiohttp_server: Any, anthropic_client: Any
+) -> None:
+    server = await _replaying_tierline(tierline, aiohttp_server, "a2o_openrouter_signed_reasoning")
+    async with anthropic_client(server).messages.stream(
+        model="replay", max_tokens=512, messages=[{"role": "user", "content": "go"}]
+    ) as stream:
+        message = await stream.get_final_message()
+    thinking, redacted, text, call = message.content
+    assert thinking.type == "thinking" and thinking.thinking == "The version is in setup.cfg."
+    assert thinking.signature == "tierline:rp:EqQBCkYIBxgCKkBsig3"
+    assert redacted.type == "redacted_thinking" and redacted.data == "tierline:rp:EmwKAhgBEgy3red3"
+    assert text.type == "text" and call.type == "tool_use"
