@@ -36,6 +36,7 @@ def split_tool_error(text: str) -> tuple[bool, str]:
         return True, text[len(TOOL_ERROR_PREFIX) :]
     return False, text
 
+
 # Anthropic stop_reason -> OpenAI finish_reason.
 FINISH_FROM_ANTHROPIC: Mapping[str, str] = {
     "end_turn": "stop",
