@@ -70,6 +70,7 @@ _NUM = r"(?:-(\d+))?"
 _RE_SLOW = _word(rf"slow{_NUM}")
 _RE_STALL = _word(rf"stall{_NUM}")
 _RE_DISCONNECT = _word(rf"disconnect{_NUM}")
+_RE_AFTER = _word(r"(?<!retry-)after-(\d+)")
 _RE_CHUNKS = _word(r"chunks-(\d+)")
 _RE_FAIL = _word(r"fail-(\d+)")
 _RE_RETRY_AFTER = _word(r"retry-after-(\d+(?:\.\d+)?)")
@@ -110,7 +111,7 @@ def _shape_of(spec: str) -> tuple[Shape, int]:
         return "disconnect", _num(disconnect, 2)
     stall = _RE_STALL.search(spec)
     if stall:
-        return "stall", 2
+        return "stall", _num(_RE_AFTER.search(spec), 2)
     if _RE_TOOL.search(spec):
         return "tool", 2
     if _RE_ECHO.search(spec):

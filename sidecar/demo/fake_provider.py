@@ -50,8 +50,9 @@ matched as whole words, case-insensitive (``fake-tool``, ``claude-slow-200-tool`
                       built from its JSON schema's required properties); OpenAI streams the
                       arguments as fragments; Anthropic as input_json_delta. No tools: text.
     slow[-MS]         wait MS (default 1000) before the response starts
-    stall[-MS]        send the first events, then go silent for MS (default 30000), then
-                      finish (non-streaming: headers and half the body, then silence)
+    stall[-MS]        send the first events (2; ``after-N``: N), then go silent for MS
+                      (default 30000), then finish (non-streaming: headers and half the
+                      body, then silence)
     disconnect[-N]    send N events (default 2; non-streaming: half the body), then drop
                       the connection
     ratelimit         429 with ``Retry-After`` (default 1; ``retry-after-S`` changes it)

@@ -3,10 +3,12 @@
 A tap sees the provider's own wire form (``openai`` chat completions or
 ``anthropic`` messages), either a whole JSON body (``json_body``) or stream
 events one by one (``feed``). ``feed`` returns True when the event carries
-content (text, tool call, reasoning or a finish), which is what dispatch waits
-for before committing the client response. The tap parses only the events it
-needs; the parsed object of the last event it did parse is left in ``last``
-(None otherwise) so a relay can reuse it instead of parsing twice.
+content (non-empty text or reasoning, a tool call, or a finish), which is what
+dispatch waits for before committing the client response; an empty block
+opening (Anthropic's ``content_block_start`` with ``"text": ""``) is not. The
+tap parses only the events it needs; the parsed object of the last event it did
+parse is left in ``last`` (None otherwise) so a relay can reuse it instead of
+parsing twice.
 
 Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``.
 """
@@ -208,32 +210,48 @@ class AnthropicTap(Tap):
                 slot = self._tools.get(obj.get("index", -1))
                 if slot is not None:
                     slot[2].append(delta.get("partial_json") or "")
-            return True
+                return True
+            data = event.data  # an empty text or thinking delta is not content yet
+            return b'"text":""' not in data and b'"thinking":""' not in data
         if name == "content_block_start":
-            if b"tool_use" in event.data:
-                obj = self._parse(event)
-                block = obj.get("content_block") or {}
-                self._tools[obj.get("index", len(self._tools))] = [
-                    block.get("id"),
-                    block.get("name"),
-                    [],
-                ]
-            return True
+            return self._block_start(event)
         if name == "message_start":
             message = self._parse(event).get("message") or {}
             self.model = message.get("model") if isinstance(message.get("model"), str) else None
             if isinstance(message.get("usage"), dict):
                 self._usage = dict(message["usage"])
-        elif name == "message_delta":
+        elif name == "message_delta":  # a finish counts as content (an empty answer is one)
             obj = self._parse(event)
-            self.finish_reason = (obj.get("delta") or {}).get("stop_reason") or self.finish_reason
+            stop = (obj.get("delta") or {}).get("stop_reason")
+            self.finish_reason = stop or self.finish_reason
             for key, value in (obj.get("usage") or {}).items():
                 if value is not None:
                     self._usage[key] = value
+            return bool(stop)
         elif name == "error":
             err = self._parse(event).get("error")
             self.error = err if isinstance(err, dict) else {"message": event.data.decode()}
         return False
+
+    def _block_start(self, event: SSEEvent) -> bool:
+        """A tool call (or redacted thinking) starting is content; the usual empty text or
+        thinking block opening is not (a stall right after it is still retryable)."""
+        data = event.data
+        if b"tool_use" not in data and b"redacted_thinking" not in data:
+            if b'"text":""' in data or b'"thinking":""' in data:
+                return False  # the common case, without parsing
+        obj = self._parse(event)
+        block = obj.get("content_block")
+        if not isinstance(block, dict):
+            return False
+        kind = block.get("type")
+        if kind in ("tool_use", "server_tool_use"):
+            index = obj.get("index", len(self._tools))
+            self._tools[index] = [block.get("id"), block.get("name"), []]
+            return True
+        if kind == "redacted_thinking":
+            return True
+        return bool(block.get("text") or block.get("thinking"))
 
     def _parse(self, event: SSEEvent) -> dict[str, Any]:
         try:

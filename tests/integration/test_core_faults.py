@@ -146,7 +146,8 @@ async def test_anthropic_mid_stream_stall_becomes_an_error_event(
     tierline: Any, anthropic_client: Any
 ) -> None:
     server = await tierline(
-        server={"stall_timeout": 0.3}, models={"claude-stall": an("fake-stall-5000-chunks-4")}
+        server={"stall_timeout": 0.3},
+        models={"claude-stall": an("fake-stall-5000-after-4-chunks-4")},  # after a text delta
     )
     with pytest.raises(anthropic.APIError) as info:
         async with anthropic_client(server).messages.stream(
@@ -155,6 +156,22 @@ async def test_anthropic_mid_stream_stall_becomes_an_error_event(
             async for _ in stream:
                 pass
     assert "went silent" in str(info.value)
+
+
+async def test_anthropic_stall_after_an_empty_block_start_is_retried(
+    tierline: Any, anthropic_client: Any
+) -> None:
+    # message_start and an empty text content_block_start, then silence: no content yet.
+    server = await tierline(
+        server={"first_byte_timeout": 0.3, "retries_per_candidate": 0},
+        models={"claude-stall": an("fake-stall-5000-after-2")},
+        routing={"fallback_chain": ["claude-good"]},
+    )
+    async with anthropic_client(server).messages.stream(
+        model="claude-stall", max_tokens=50, messages=MSG
+    ) as stream:
+        message = await stream.get_final_message()
+    assert message.model == "claude-good"
 
 
 async def test_context_overflow_skips_to_a_larger_window(

@@ -105,12 +105,28 @@ def test_anthropic_tap_stream() -> None:
     ]  # fmt: skip
     tap = AnthropicTap()
     flags = [tap.feed(e) for e in _events(lines)]
-    assert flags[:3] == [False, False, True]
+    # The empty text block opening is not content (a stall after it is still retryable).
+    assert flags[:4] == [False, False, False, True]
     assert tap.model == "up" and tap.finish_reason == "tool_use"
     assert [(t.id, t.name, t.arguments) for t in tap.tool_calls] == [("t1", "Read", '{"p":"a"}')]
     usage = tap.usage
     assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens) == (5, 9, 50)
     assert (usage.cache_write_tokens, usage.cache_write_1h_tokens) == (10, 20)
+
+
+def test_anthropic_tap_content_is_a_delta_with_content_or_a_tool_start() -> None:
+    def ev(name: str, obj: object) -> SSEEvent:
+        return SSEEvent(name, orjson.dumps(obj), b"")
+
+    tap = AnthropicTap()
+    assert not tap.feed(ev("content_block_start", {"index": 0, "content_block": {
+        "type": "thinking", "thinking": ""}}))  # fmt: skip
+    assert not tap.feed(ev("content_block_delta", {"index": 0, "delta": {
+        "type": "text_delta", "text": ""}}))  # fmt: skip
+    assert tap.feed(ev("content_block_start", {"index": 1, "content_block": {
+        "type": "tool_use", "id": "t", "name": "Bash", "input": {}}}))  # fmt: skip
+    assert AnthropicTap().feed(ev("message_delta", {"delta": {"stop_reason": "end_turn"}}))
+    assert not AnthropicTap().feed(ev("message_delta", {"delta": {}, "usage": {}}))
 
 
 def test_usage_normalisation_without_split() -> None:
