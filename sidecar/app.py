@@ -85,8 +85,9 @@ def build_app(config: Config) -> web.Application:
         client_max_size=server.max_body_bytes,
     )
     app[CONFIG] = config
-    router: Router = build_router(config, lambda: app[RUNTIME].session)  # router
+    router = build_router(config, lambda: app[RUNTIME].session)  # router
     app[ROUTER] = router
+    app.cleanup_ctx.append(router.lifespan)  # session store: connection + write-behind task
     observers: list[Observer] = [AccessLog()]  # observers
     app[OBSERVERS] = observers
     app[TRACER] = trace.get_tracer("tierline")

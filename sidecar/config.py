@@ -99,6 +99,7 @@ class RoutingConfig:
     review_strategy: Literal["same", "alternate"] = "same"
     path_tags: tuple[tuple[str, str], ...] = ()  # (glob, tag)
     mode: Literal["route", "shadow"] = "route"
+    clamp_max_tokens: bool = False  # keep a model whose max output < max_tokens; clamp
     # Sub-tables owned by the router: parsed into the router's own dataclasses.
     classifier: Mapping[str, Any] = field(default_factory=dict)
     rules: tuple[Mapping[str, Any], ...] = ()

@@ -102,6 +102,7 @@ async def generate(request: web.Request, protocol: Protocol) -> web.StreamRespon
     plan: RoutePlan | None = None
     try:
         validate(protocol, body)
+        await request.app[ROUTER].load(protocol, body, request.headers)
         plan = request.app[ROUTER].route(protocol, body, request.headers)
         notify_request(request, protocol, body, plan)
         dispatcher = request.app[RUNTIME].dispatcher

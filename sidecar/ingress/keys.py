@@ -40,6 +40,10 @@ from sidecar.upstream.translators import TranslatorPair
 
 
 class Router(Protocol):
+    async def load(
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> None: ...  # before route: fetch shared session state (bounded wait, never raises)
+
     def route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> RoutePlan: ...

@@ -13,8 +13,14 @@ time) and to append a profile's system addendum if configured. In shadow mode
 (``routing.mode = "shadow"``) the plan records the decision but sends the
 request to the model the client asked for, body untouched.
 
-Work per request is bounded by the messages not yet seen plus a constant;
-nothing here does I/O except the session store (memory, or Redis).
+With ``routing.clamp_max_tokens``, a candidate whose max output is below the
+request's token limit is kept and the plan tells dispatch to clamp the limit
+for that candidate (``RoutePlan.body_for``).
+
+Work per request is bounded by the messages not yet seen plus a constant.
+``route`` does no I/O: with a shared store (Redis) the app awaits ``load``
+first (one bounded read, skipped for a conversation this replica holds fresh)
+and state is written behind (``sessions.shared``).
 """
 
 from __future__ import annotations
@@ -22,45 +28,47 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from fnmatch import fnmatchcase
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sidecar.catalog import Catalog, default_catalog
 from sidecar.config import Config, ModelConfig
-from sidecar.errors import InvalidRequest, NotFound, TierlineError
+from sidecar.errors import InvalidRequest, TierlineError
 from sidecar.exchange import Exchange
 from sidecar.protocols.conversation import Conversation
-from sidecar.routing import rewrite
+from sidecar.routing import rewrite, turn
 from sidecar.routing.agents import AgentRole, detect_role, system_role
-from sidecar.routing.catalog import TierBuilder, TierTable, rank_key
-from sidecar.routing.classifier import PROFILE_TIER, Classification, TurnActivity, classify_text
+from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
-from sidecar.routing.fit import fit, keep_warm, needs_of
-from sidecar.routing.llm_classifier import Ask, LlmClassifier, message_key
+from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of
+from sidecar.routing.llm_classifier import Ask, LlmClassifier
+from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
 from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
-from sidecar.sessions.identity import identify, lower_headers
+from sidecar.sessions.identity import Identity, identify, lower_headers
 from sidecar.sessions.state import SessionState, SessionStore, build_store
 
 _log = logging.getLogger("tierline.routing")
 MAX_TIER_CANDIDATES = 4  # the tier's first choices; the fallback chain follows
 
 
-def _profile_tiers(order: tuple[str, ...], overrides: Mapping[str, str | None]) -> dict[str, str]:
-    def default(tier: str) -> str:
-        if tier in order:
-            return tier
-        if tier == "reasoning":
-            return order[0]
-        if tier == "quick":
-            return order[-1]
-        return order[-2] if len(order) > 1 else order[0]
+@dataclass(frozen=True)
+class _Inbound:
+    """What one request is, read once: the steps of ``_route`` share it."""
 
-    out = {p: default(t) for p, t in PROFILE_TIER.items()}
-    out.update({p: t for p, t in overrides.items() if t and p in out})
-    return out
+    protocol: str
+    body: Mapping[str, Any]
+    requested: str
+    headers: Mapping[str, str]  # the few the router reads, lower-case names
+    conv: Conversation
+    ident: Identity
+    role: AgentRole
+
+    @property
+    def background(self) -> bool:
+        return self.role.kind == "background"
 
 
 class Router:
@@ -91,7 +99,7 @@ class Router:
         self._clock = clock
         order = self.table.order or ("reasoning", "coding", "quick")
         self._order = order
-        self._profile_tier = _profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
+        self._profile_tier = profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
         self._fallbacks = self._resolve_all(routing.fallback_chain)
         self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
@@ -132,10 +140,41 @@ class Router:
     def visible_models(self) -> list[str]:
         return ["auto", *self._order, *self._config.models]
 
+    @property
+    def store(self) -> SessionStore:
+        """The session store (the app starts and closes it through ``lifespan``)."""
+        return self._store
+
+    async def lifespan(self, _app: object) -> AsyncIterator[None]:
+        """A ``cleanup_ctx`` entry: the store's connection and write-behind task live
+        exactly as long as the app."""
+        await self._store.start()
+        try:
+            yield
+        finally:
+            await self._store.aclose()
+
     def close(self) -> None:
         self._store.close()
 
-    # -- the two seam methods -------------------------------------------------
+    # -- the seam methods ----------------------------------------------------------
+
+    async def load(
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> None:
+        """Before ``route``: bring this conversation's shared state into the local cache.
+
+        Only a shared store (Redis) does anything, waiting a short bounded time;
+        never raises (a failure routes from local state).
+        """
+        if not self._store.shared:
+            return
+        try:
+            conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
+            key = identify(body, lower_headers(headers), conv).thread
+        except Exception:  # malformed body: route() reports it
+            return
+        await self._store.load(key)
 
     def route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
@@ -171,70 +210,16 @@ class Router:
     def _route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> RoutePlan:
-        requested = body.get("model")
-        if not isinstance(requested, str) or not requested:
-            raise InvalidRequest(
-                "`model` is required and must be a non-empty string", param="model"
-            )
-        named, via = self._named(requested)
-        h = lower_headers(headers)
-        conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-        ident = identify(body, h, conv)
-        max_out = body.get("max_tokens")
-        max_out = max_out if isinstance(max_out, int) else None
-        role = detect_role(ident.harness, requested, h, conv, max_out, self._system_role)
-        background = role.kind == "background"
-        state = (None if background else self._store.get(ident.thread)) or SessionState()
-        scan(conv, state, self._config.routing.path_tags)
-        verdict = self._verdict(conv, state)
-        tags = self._tags(h, state)
-        tokens = state.tokens + self._fixed_tokens(conv, body)
-        facts = Facts(
-            order=self._order,
-            profile_tier=self._profile_tier,
-            models=self._model_names,
-            header_tier=h.get("x-tierline-tier") or self._tier_lock,
-            directive_profile=state.directive_profile or None,
-            lock=state.lock or None,
-            named=named,
-            named_via=via,
-            rules=self._rules,
-            tags=tags,
-            heavy_tags=self._config.routing.heavy_tags,
-            heavy_model=self._config.routing.heavy_model,
-            ui_tags=self._config.routing.ui_tags,
-            ui_model=self._config.routing.ui_model,
-            role=role,
-            harness=ident.harness,
-            headers=h,
-            tokens=tokens,
-            verdict=verdict,
-            session_tier=state.tier or None,
-            sticky_threshold=self._settings.sticky_threshold,
-        )
+        req, named, via = self._read(protocol, body, headers)
+        state = (None if req.background else self._store.get(req.ident.thread)) or SessionState()
+        scan(req.conv, state, self._config.routing.path_tags)
+        facts = self._facts(req, state, named, via)
         decision = decide(facts)
-        needs = needs_of(protocol, body, tokens, state.images)
-        tier, candidates, notes = self._candidates(decision, needs, state)
-        plan = RoutePlan(
-            requested_model=requested,
-            candidates=candidates,
-            tier=tier,
-            profile=decision.profile,
-            method=decision.method,
-            confidence=round(decision.confidence, 3),
-            tags=tags,
-            reason="; ".join(p for p in (decision.why, *notes) if p),
-            body=None,
-            override=decision.override,
-            session_id=ident.session_id,
-            harness=ident.harness,
-            subagent=role.subagent,
-            state_key="" if background else ident.thread,
-        )
-        plan = self._finish(plan, protocol, body, state, requested)
-        if not background:
-            state.tier = tier or state.tier
-            self._store.put(ident.thread, state)
+        needs = needs_of(protocol, body, facts.tokens, state.images)
+        plan = self._finish(self._plan(req, decision, needs, state, facts.tags), req, state)
+        if not req.background:
+            state.tier = plan.tier or state.tier
+            self._store.put(req.ident.thread, state)
         return plan
 
     def observe(self, plan: RoutePlan, exchange: Exchange) -> None:
@@ -255,85 +240,87 @@ class Router:
 
     # -- steps ------------------------------------------------------------------
 
-    def _named(self, requested: str) -> tuple[tuple[str, str] | None, str]:
-        """What the client's model name asks for: (kind, value) or None for auto."""
-        if requested == "auto":
-            return None, ""
-        if requested in self._order:
-            return ("tier", requested), ""
-        if requested in self._config.models:
-            return ("model", requested), ""
-        prefix, colon, rest = requested.partition(":")
-        if colon and rest and prefix in self._config.providers:
-            return ("model", requested), ""
-        for glob, target in self._config.routing.aliases:
-            if fnmatchcase(requested, glob):
-                if target == "auto":
-                    return None, ""
-                if target in self._order:
-                    return ("tier", target), glob
-                if target in self.table.available or ":" in target:
-                    return ("model", target), glob
-        raise NotFound(
-            f"model {requested!r} is not configured and matches no alias; "
-            f"available models: {', '.join(self.visible_models())}",
-            param="model",
-            code="model_not_found",
-        )
-
-    def _verdict(self, conv: Conversation, state: SessionState) -> Classification:
-        """The classification of the current human turn (computed once per turn)."""
-        if not state.profile:
-            text = conv.message(state.human_index).text if state.human_index >= 0 else ""
-            base = classify_text(rewrite.strip_for_classifier(text))
-            state.profile, state.confidence, state.method = (
-                base.profile,
-                base.confidence,
-                base.method,
+    def _read(
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> tuple[_Inbound, Named, str]:
+        """The request as the steps need it: model name, session, harness, agent role."""
+        requested = body.get("model")
+        if not isinstance(requested, str) or not requested:
+            raise InvalidRequest(
+                "`model` is required and must be a non-empty string", param="model"
             )
-        verdict = Classification(state.profile, state.confidence, state.method or "heuristic")
-        if self.llm is not None and verdict.method == "heuristic":
-            verdict = self._ask_llm(conv, state, verdict)
-        activity = TurnActivity(
-            edits=state.edits,
-            reads=state.reads,
-            runs=state.runs,
-            failures=state.failures,
-            consecutive_failures=state.consecutive_failures,
-            last_failed=state.last_failed,
-            messages=len(conv),
+        named, via = named_target(
+            requested, self._config, self._order, self.table.available, self.visible_models()
         )
-        from sidecar.routing.classifier import phase
+        h = lower_headers(headers)
+        conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
+        ident = identify(body, h, conv)
+        max_out = body.get("max_tokens")
+        max_out = max_out if isinstance(max_out, int) else None
+        role = detect_role(ident.harness, requested, h, conv, max_out, self._system_role)
+        return _Inbound(protocol, body, requested, h, conv, ident, role), named, via
 
-        return phase(activity, verdict)
+    def _facts(self, req: _Inbound, state: SessionState, named: Named, via: str) -> Facts:
+        """Everything ``decide`` reads, once the scan has brought ``state`` up to date."""
+        routing = self._config.routing
+        return Facts(
+            order=self._order,
+            profile_tier=self._profile_tier,
+            models=self._model_names,
+            header_tier=req.headers.get("x-tierline-tier") or self._tier_lock,
+            directive_profile=state.directive_profile or None,
+            lock=state.lock or None,
+            named=named,
+            named_via=via,
+            rules=self._rules,
+            tags=turn.tags(req.headers, state),
+            heavy_tags=routing.heavy_tags,
+            heavy_model=routing.heavy_model,
+            ui_tags=routing.ui_tags,
+            ui_model=routing.ui_model,
+            role=req.role,
+            harness=req.ident.harness,
+            headers=req.headers,
+            tokens=state.tokens + turn.fixed_tokens(req.conv, req.body),
+            verdict=turn.verdict(req.conv, state, self.llm, self._settings),
+            session_tier=state.tier or None,
+            sticky_threshold=self._settings.sticky_threshold,
+        )
 
-    def _ask_llm(
-        self, conv: Conversation, state: SessionState, v: Classification
-    ) -> Classification:
-        assert self.llm is not None
-        if v.confidence >= self._settings.threshold or state.human_index < 0:
-            return v
-        text = conv.message(state.human_index).text
-        key = message_key(text[: self._settings.max_chars])
-        cached = self.llm.cached(key)
-        if cached is not None:
-            state.profile, state.confidence, state.method = cached.profile, cached.confidence, "llm"
-            return cached
-        self.llm.request(key, text)
-        return v
-
-    def _tags(self, h: Mapping[str, str], state: SessionState) -> tuple[str, ...]:
-        header = [t.strip().lower() for t in h.get("x-tierline-tags", "").split(",") if t.strip()]
-        return tuple(dict.fromkeys([*header, *state.directive_tags, *state.turn_tags]))
-
-    def _fixed_tokens(self, conv: Conversation, body: Mapping[str, Any]) -> int:
-        """System prompt and tool schemas, estimated from sizes (cheap: no tokenising)."""
-        tools = body.get("tools")
-        n_tools = len(tools) if isinstance(tools, list) else 0
-        return len(conv.system) // 3 + 400 * n_tools
+    def _plan(
+        self,
+        req: _Inbound,
+        decision: Decision,
+        needs: Needs,
+        state: SessionState,
+        tags: tuple[str, ...],
+    ) -> RoutePlan:
+        """The decision turned into ordered candidates, with the reason for each step."""
+        tier, candidates, notes = self._candidates(decision, needs, state)
+        clamp: tuple[tuple[str, int], ...] = ()
+        if self._config.routing.clamp_max_tokens:
+            clamp = clamps(candidates, needs)
+            notes += [f"max tokens {needs.max_output} clamped to {n} for {m}" for m, n in clamp]
+        return RoutePlan(
+            requested_model=req.requested,
+            candidates=candidates,
+            tier=tier,
+            profile=decision.profile,
+            method=decision.method,
+            confidence=round(decision.confidence, 3),
+            tags=tags,
+            reason="; ".join(p for p in (decision.why, *notes) if p),
+            body=None,
+            override=decision.override,
+            session_id=req.ident.session_id,
+            harness=req.ident.harness,
+            subagent=req.role.subagent,
+            state_key="" if req.background else req.ident.thread,
+            clamp=clamp,
+        )
 
     def _candidates(
-        self, d: Decision, needs: Any, state: SessionState
+        self, d: Decision, needs: Needs, state: SessionState
     ) -> tuple[str | None, tuple[ModelConfig, ...], list[str]]:
         notes: list[str] = []
         if d.model or d.chain:
@@ -342,8 +329,9 @@ class Router:
             tier = d.tier or (self._tier_of(chosen[0]) if chosen else None)
             return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
+        clamp = self._config.routing.clamp_max_tokens
         tier, cands, note = fit(
-            tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES
+            tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES, clamp
         )
         if note:
             notes.append(note)
@@ -358,21 +346,8 @@ class Router:
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
 
     def _tier_of(self, m: ModelConfig) -> str:
-        """The tier a model chosen outright belongs to (for headers and metrics)."""
-        best: tuple[int, int] | None = None  # (position in the tier, tier index)
-        for t_index, tier in enumerate(self._order):
-            for pos, c in enumerate(self.table.candidates.get(tier, ())):
-                if c.name == m.name or (c.provider, c.upstream) == (m.provider, m.upstream):
-                    best = min(best or (pos, t_index), (pos, t_index))
-                    break
-        if best is not None:
-            return self._order[best[1]]  # the tier that ranks it highest
-        entry = self.table.entries.get(m.name) or self._builder.entry_for(m)
-        if entry is not None:
-            for tier in self._order:
-                if rank_key(tier, self._order) in entry.ranks:
-                    return tier
-        return self._order[0] if m.reasoning else self._config.routing.default_tier
+        default = self._config.routing.default_tier
+        return tier_of(m, self._order, self.table, self._builder, default)
 
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}
@@ -384,25 +359,15 @@ class Router:
                 out[default.name] = default
         return tuple(out.values())
 
-    def _finish(
-        self,
-        plan: RoutePlan,
-        protocol: str,
-        body: Mapping[str, Any],
-        state: SessionState,
-        requested: str,
-    ) -> RoutePlan:
+    def _finish(self, plan: RoutePlan, req: _Inbound, state: SessionState) -> RoutePlan:
+        """Shadow mode, or the body rewrite (directives removed, a profile's addendum)."""
         if self._config.routing.mode == "shadow":
-            return rewrite.shadow(plan, self._asked(requested))
+            return rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
         addendum = ""
         if plan.profile and plan.profile in self._profiles:
             addendum = self._profiles[plan.profile].system_addendum
-        new_body = rewrite.rewrite_body(protocol, body, state.directive_idx, addendum)
-        if new_body is None:
-            return plan
-        from dataclasses import replace
-
-        return replace(plan, body=new_body)
+        new_body = rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
+        return plan if new_body is None else replace(plan, body=new_body)
 
     def _asked(self, requested: str) -> tuple[ModelConfig, ...]:
         """Shadow mode: what the client asked for, as the static router would send it."""

@@ -4,7 +4,8 @@ Pure functions over ``ModelConfig`` values and a ``Needs`` summary of the
 request. ``fit`` keeps the tier's rank order and drops the models that cannot
 serve the request (over 85% of the context window, images without vision,
 tools without tool use, thinking without thinking, ``max_tokens`` above the
-model's max output); when none is left it steps to the next stronger tier.
+model's max output unless ``routing.clamp_max_tokens``); when none is left it steps
+to the next stronger tier.
 ``keep_warm`` moves the session's current model to the front when its warm
 prompt cache makes it cheaper for this request than the tier's first choice.
 """
@@ -53,8 +54,9 @@ def needs_of(protocol: str, body: Mapping[str, Any], tokens: int, images: int) -
     return Needs(tokens, images > 0, bool(tools), thinking, max_out)
 
 
-def unfit(m: ModelConfig, needs: Needs) -> str | None:
-    """Why ``m`` cannot serve the request, or None."""
+def unfit(m: ModelConfig, needs: Needs, clamp: bool = False) -> str | None:
+    """Why ``m`` cannot serve the request, or None (``clamp``: a too-large token limit
+    is not a reason; the forwarded limit is clamped instead, see ``clamps``)."""
     if needs.tokens > FIT_RATIO * m.context_window:
         share = 100 * needs.tokens // max(1, m.context_window)
         return f"context {share}% of {m.context_window // 1000}k"
@@ -64,9 +66,21 @@ def unfit(m: ModelConfig, needs: Needs) -> str | None:
         return "no tools"
     if needs.thinking and not m.thinking:
         return "no thinking"
-    if needs.max_output and m.max_output and needs.max_output > m.max_output:
+    if not clamp and over_max_output(m, needs):
         return f"max output {m.max_output}"
     return None
+
+
+def over_max_output(m: ModelConfig, needs: Needs) -> bool:
+    return bool(needs.max_output and m.max_output and needs.max_output > m.max_output)
+
+
+def clamps(cands: Sequence[ModelConfig], needs: Needs) -> tuple[tuple[str, int], ...]:
+    """(model name, its max output) for each candidate whose max output the request's
+    token limit exceeds (``routing.clamp_max_tokens``: forward the model's maximum)."""
+    return tuple(
+        (m.name, m.max_output) for m in cands if m.max_output and over_max_output(m, needs)
+    )
 
 
 def fit(
@@ -75,6 +89,7 @@ def fit(
     candidates: Mapping[str, Sequence[ModelConfig]],
     needs: Needs,
     limit: int = 4,
+    clamp: bool = False,
 ) -> tuple[str, list[ModelConfig], str]:
     """(tier actually used, up to ``limit`` fitting candidates in rank order, note)."""
     start = order.index(tier) if tier in order else 0
@@ -84,7 +99,7 @@ def fit(
     for step in steps:
         ok = []
         for m in candidates.get(step, ()):
-            why = unfit(m, needs)
+            why = unfit(m, needs, clamp)
             if why is None:
                 ok.append(m)
                 if len(ok) >= limit:

@@ -31,6 +31,17 @@ class RoutePlan:
     harness: str = "unknown"  # claude_code | opencode | codex | aider | sdk | unknown
     subagent: bool = False  # a subagent or background request (not the primary agent)
     state_key: str = ""  # router-internal: the conversation's key in the session store
+    clamp: tuple[tuple[str, int], ...] = ()  # (candidate name, token limit to forward)
+
+    def body_for(
+        self, protocol: str, model: ModelConfig, body: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """The client-protocol body to send to ``model``: ``body`` itself unless this plan
+        clamps the model's token limit (``routing.clamp_max_tokens``). Pure; idempotent."""
+        for name, limit in self.clamp:
+            if name == model.name:
+                return clamp_max_tokens(protocol, body, limit)
+        return body
 
     @property
     def route_header(self) -> str:
@@ -41,3 +52,23 @@ class RoutePlan:
         if self.shadow_model:
             parts.append("shadow=" + self.shadow_model)
         return " ".join(parts)
+
+
+_LIMIT_FIELDS = {
+    "anthropic": ("max_tokens",),
+    "openai": ("max_tokens", "max_completion_tokens"),
+    "responses": ("max_output_tokens",),
+}
+
+
+def clamp_max_tokens(protocol: str, body: Mapping[str, Any], limit: int) -> Mapping[str, Any]:
+    """``body`` with its output-token limit field(s) lowered to ``limit`` (a new dict when
+    anything changes; ``body`` itself otherwise)."""
+    over = {
+        key: limit
+        for key in _LIMIT_FIELDS.get(protocol, ())
+        if isinstance(body.get(key), int)
+        and not isinstance(body.get(key), bool)
+        and body[key] > limit
+    }
+    return {**body, **over} if over else body

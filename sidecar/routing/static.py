@@ -55,6 +55,11 @@ class StaticRouter:
                 self._cache[requested] = plan
         return plan
 
+    async def load(
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> None:
+        """Stateless: nothing to load."""
+
     def observe(self, plan: RoutePlan, exchange: Exchange) -> None:
         """Nothing to learn for a static router."""
 

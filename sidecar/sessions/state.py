@@ -8,9 +8,10 @@ history is noticed and rescanned), the current turn's activity, the session
 lock, the last decision, and which model wrote which file (bounded).
 
 Stores: ``MemoryStore`` (LRU, ``max_sessions``, idle expiry ``ttl_seconds``)
-and ``RedisStore`` (many replicas; JSON values with a TTL). Both are bounded
-and never raise into the request path: a failing Redis behaves like an empty
-store.
+and ``sessions.shared.RedisStore`` (many replicas: a ``MemoryStore`` in front
+of Redis, async reads with a short bounded wait, writes behind). Both are
+bounded and never raise into the request path: a failing Redis behaves like
+the memory store.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 
@@ -94,15 +95,34 @@ class SessionState:
 
 
 class SessionStore(Protocol):
+    """Where routing keeps ``SessionState``.
+
+    ``get``/``put`` are synchronous and local (the route decision never waits
+    on I/O); ``load`` is the one awaited step before a decision, bounded in
+    time, that may bring a shared copy into the local cache; ``start`` and
+    ``aclose`` bracket the app's lifetime (a shared store's connection and
+    write-behind task live between them). None of them raises.
+    """
+
+    shared: bool
+
     def get(self, key: str) -> SessionState | None: ...
 
     def put(self, key: str, state: SessionState) -> None: ...
+
+    async def load(self, key: str) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
     def close(self) -> None: ...
 
 
 class MemoryStore:
     """In-process LRU with idle expiry. Not shared between processes."""
+
+    shared = False
 
     def __init__(
         self,
@@ -128,58 +148,36 @@ class MemoryStore:
             return None
         return state
 
+    def age(self, key: str) -> float | None:
+        """Seconds since ``key`` was last put, or None when absent."""
+        item = self._items.get(key)
+        return None if item is None else self._clock() - item[0]
+
     def put(self, key: str, state: SessionState) -> None:
         self._items[key] = (self._clock(), state)
         self._items.move_to_end(key)
         while len(self._items) > self._max:
             self._items.popitem(last=False)
 
+    async def load(self, key: str) -> None:
+        """Nothing to load: everything is local."""
+
+    async def start(self) -> None:
+        """Nothing to open."""
+
+    async def aclose(self) -> None:
+        self._items.clear()
+
     def close(self) -> None:
         self._items.clear()
 
 
-class RedisStore:
-    """Shared state for many replicas: one JSON value per conversation, with a TTL.
-
-    Uses the synchronous client with short socket timeouts (one GET and one
-    SET per routed request, ~0.1 ms on loopback); any Redis error makes the
-    request route as a fresh session instead of failing.
-    """
-
-    def __init__(
-        self, url: str, ttl_seconds: float = 6 * 3600, prefix: str = "tierline:s:"
-    ) -> None:
-        import redis
-
-        self._client: Any = redis.Redis.from_url(
-            url, socket_timeout=0.05, socket_connect_timeout=0.2
-        )
-        self._ttl = max(1, int(ttl_seconds))
-        self._prefix = prefix
-
-    def get(self, key: str) -> SessionState | None:
-        try:
-            data = self._client.get(self._prefix + key)
-        except Exception:  # redis down/slow: route statelessly
-            return None
-        return SessionState.from_json(data) if data else None
-
-    def put(self, key: str, state: SessionState) -> None:
-        try:
-            self._client.set(self._prefix + key, state.to_json(), ex=self._ttl)
-        except Exception:  # advisory state: losing one write only costs a rescan
-            return
-
-    def close(self) -> None:
-        try:
-            self._client.close()
-        except Exception:
-            return
-
-
 def build_store(backend: str, redis_url: str | None, max_sessions: int, ttl: float) -> SessionStore:
+    """The store ``[state]`` asks for (Redis: a local cache in front, writes behind)."""
     if backend == "redis":
         if not redis_url:
             raise ValueError("state.backend = 'redis' needs state.redis_url")
-        return RedisStore(redis_url, ttl)
+        from sidecar.sessions.shared import RedisStore
+
+        return RedisStore(redis_url, ttl_seconds=ttl, local=MemoryStore(max_sessions, ttl))
     return MemoryStore(max_sessions, ttl)

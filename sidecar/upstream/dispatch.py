@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, web
+from aiohttp import (
+    ClientError,
+    ClientResponse,
+    ClientSession,
+    ClientTimeout,
+    ConnectionTimeoutError,
+    ServerTimeoutError,
+    web,
+)
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from sidecar.config import Config, ModelConfig, ProviderConfig
@@ -125,8 +133,9 @@ class Dispatcher:
             if skip or provider is None or pair is None:
                 call.attempts.append(Attempt(model.name, model.provider, None, skip, _SKIPS[skip]))
                 continue
-            info = AttemptInfo(model, provider.name, call.stream, call.request_id, created, body)
-            data, client_usage = pair.request(body, info)
+            sent = plan.body_for(call.protocol, model, body)  # clamp_max_tokens
+            info = AttemptInfo(model, provider.name, call.stream, call.request_id, created, sent)
+            data, client_usage = pair.request(sent, info)
             endpoint = "messages" if provider.kind == "anthropic" else "chat"
             target = _Target(
                 request, call, plan, model, provider, pair, info,
@@ -229,8 +238,7 @@ class Dispatcher:
                 async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
                     opened = await self._open(t, headers, held)
             except (ClientError, TimeoutError) as exc:
-                phase = "connect" if held.resp is None else "first_byte"
-                return self._failed(t, span, started, classify_exception(exc, phase))
+                return self._failed(t, span, started, classify_exception(exc, _phase(exc, held)))
             if isinstance(opened, Failure):
                 return self._failed(t, span, started, opened)
             if isinstance(opened, bytes):
@@ -376,6 +384,16 @@ def _not_a_stream(raw: bytes, secrets: tuple[str, ...]) -> Failure:
             error if isinstance(error, dict) else {"message": str(error)}, secrets
         )
     return Failure("server_error", True, "the provider answered a stream request with JSON", 200)
+
+
+def _phase(exc: BaseException, held: _Held) -> str:
+    """connect: aiohttp's ``sock_connect`` timeout (or a server timeout before any
+    response); first_byte: the attempt's own timer (headers or content not there yet)."""
+    if isinstance(exc, ConnectionTimeoutError):
+        return "connect"
+    if isinstance(exc, ServerTimeoutError) and held.resp is None:
+        return "connect"
+    return "first_byte"
 
 
 def _headers_for(t: _Target, key: str | None) -> dict[str, str]:

@@ -1,13 +1,8 @@
 # ruff: noqa: E501  (table rows read best on one line)
-"""Session identity per harness, and the bounded state stores (memory; a real redis-server)."""
+"""Session identity per harness, and the bounded memory store (Redis: test_routing_redis.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +11,7 @@ from sidecar.config import parse_config
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing.engine import Router
 from sidecar.sessions.identity import identify, lower_headers
-from sidecar.sessions.state import MemoryStore, RedisStore, SessionState
+from sidecar.sessions.state import MemoryStore, SessionState
 
 BODY: dict[str, Any] = {"system": "You are Claude Code, Anthropic's official CLI for Claude.",
                         "messages": [{"role": "user", "content": "fix the login bug"}]}  # fmt: skip
@@ -127,76 +122,3 @@ def test_state_json_round_trip_ignores_unknown_fields() -> None:
     assert back == s
     assert SessionState.from_json(b'{"seen": 1, "future_field": 2}') == SessionState(seen=1)
     assert SessionState.from_json(b"not json") is None
-
-
-# -- redis ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Any) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is not installed (required when CI=true)")
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path), "--loglevel", "notice"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # readiness is announced on stdout: no polling, no sleeps
-            if "Ready to accept connections" in line:
-                break
-        else:
-            pytest.fail("redis-server exited before it was ready")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
-def test_redis_store_shares_state_between_routers(redis_url: str) -> None:
-    cfg = parse_config(
-        {"providers": {"anthropic": {"api_keys": ["env:K"]}}, "state": {"backend": "redis", "redis_url": redis_url}},
-        {"K": "k"},
-    )  # fmt: skip
-    one, two = Router(cfg), Router(cfg)  # two replicas
-    h = {"x-claude-code-session-id": "shared"}
-    lock = {"model": "claude-sonnet-4-5", "system": "You are Claude Code",
-            "messages": [{"role": "user", "content": "/lock reasoning"}]}  # fmt: skip
-    assert one.route("anthropic", lock, h).method == "lock"
-    follow = {**lock, "messages": [*lock["messages"], {"role": "assistant", "content": "ok"},
-                                   {"role": "user", "content": "add a button"}]}  # fmt: skip
-    plan = two.route("anthropic", follow, h)  # the other replica knows the lock
-    assert (plan.method, plan.tier) == ("lock", "reasoning")
-    one.close()
-    two.close()
-
-
-def test_redis_store_ttl_and_failure_is_harmless(redis_url: str) -> None:
-    store = RedisStore(redis_url, ttl_seconds=60)
-    store.put("k", SessionState(seen=2))
-    got = store.get("k")
-    assert got is not None and got.seen == 2
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    ttl = client.ttl("tierline:s:k")
-    client.close()
-    assert 0 < ttl <= 60
-    store.close()
-    dead = RedisStore(f"redis://127.0.0.1:{_free_port()}/0")
-    dead.put("k", SessionState())  # nothing listens: no exception
-    assert dead.get("k") is None
-    dead.close()
