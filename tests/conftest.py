@@ -8,6 +8,7 @@
   merged over the defaults (tables merge, other values replace).
 - ``tierline``: async factory ``await tierline(**sections)`` -> a running
   tierline ``TestServer`` (handler cancellation on, as ``tierline serve``).
+- ``Exchanges``: an observer to append to ``app[OBSERVERS]``; keeps every exchange.
 - ``openai_client(server)`` / ``anthropic_client(server)``: official SDK
   clients pointed at a server, ``max_retries=0``, closed after the test.
 """
@@ -26,6 +27,7 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import build_app
 from sidecar.config import Config, parse_config
 from sidecar.demo.fake_provider import build_fake_app
+from sidecar.exchange import Exchange
 
 TEST_ENV = {
     "OA_KEY": "sk-oa-secret-0001",
@@ -83,6 +85,19 @@ async def fake_requests(fake: TestServer) -> list[dict[str, Any]]:
         async with session.get(fake.make_url("/_fake/requests")) as resp:
             data = await resp.json()
     return list(data if isinstance(data, list) else data.get("requests", []))
+
+
+class Exchanges:
+    """An observer keeping every finished exchange (to read the attempts' reasons)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Exchange] = []
+
+    def on_request(self, *args: Any) -> None:
+        pass
+
+    def on_exchange(self, exchange: Exchange, plan: Any) -> None:
+        self.seen.append(exchange)
 
 
 Factory = Callable[..., Awaitable[TestServer]]

@@ -49,6 +49,7 @@ from sidecar.upstream.providers import (
     classify_exception,
     classify_status,
     endpoint_url,
+    not_a_stream,
     upstream_headers,
 )
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair, next_sequence
@@ -271,7 +272,7 @@ class Dispatcher:
         if resp.content_type == "application/json":  # an error (or a refusal to stream)
             raw = await resp.read()
             held.clean = True
-            return _not_a_stream(raw, t.provider.api_keys)
+            return not_a_stream(raw, t.provider.api_keys)
         tap = make_tap(t.provider.kind)
         encoder = t.pair.stream(t.info, t.client_usage)
         return await relay.prime(resp, tap, encoder, t.provider.api_keys)
@@ -370,20 +371,6 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
-
-
-def _not_a_stream(raw: bytes, secrets: tuple[str, ...]) -> Failure:
-    """A JSON body where an event stream was asked for: its error, else a retryable failure."""
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        obj = None
-    error = obj.get("error") if isinstance(obj, dict) else None
-    if error:
-        return classify_event_error(
-            error if isinstance(error, dict) else {"message": str(error)}, secrets
-        )
-    return Failure("server_error", True, "the provider answered a stream request with JSON", 200)
 
 
 def _phase(exc: BaseException, held: _Held) -> str:

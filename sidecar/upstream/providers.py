@@ -222,3 +222,17 @@ def classify_exception(exc: BaseException, phase: str) -> Failure:
         return Failure("timeout", True, f"{phase} timeout")
     name = type(exc).__name__
     return Failure("connection", True, scrub(f"{name}: {exc}")[:200])
+
+
+def not_a_stream(raw: bytes, secrets: tuple[str, ...]) -> Failure:
+    """A JSON body where an event stream was asked for: its error, else a retryable failure."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        obj = None
+    error = obj.get("error") if isinstance(obj, dict) else None
+    if error:
+        return classify_event_error(
+            error if isinstance(error, dict) else {"message": str(error)}, secrets
+        )
+    return Failure("server_error", True, "the provider answered a stream request with JSON", 200)

@@ -14,8 +14,9 @@ import pytest
 from aiohttp import web
 
 from sidecar.app import TRANSLATORS, build_app
+from sidecar.ingress.keys import OBSERVERS
 from sidecar.upstream.translators import IDENTITY
-from tests.conftest import TEST_ENV, fake_requests, make_config
+from tests.conftest import TEST_ENV, Exchanges, fake_requests, make_config
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -102,16 +103,28 @@ async def test_5xx_once_is_retried_on_the_same_model(tierline: Any, anthropic_cl
     assert raw.headers["x-tierline-attempts"] == "2"
 
 
-async def test_first_byte_timeout_falls_back(tierline: Any, openai_client: Any) -> None:
-    server = await tierline(
+async def test_first_byte_timeout_falls_back(
+    fake: Any, aiohttp_server: Any, openai_client: Any
+) -> None:
+    app = build_app(make_config(
+        fake,
         server={"first_byte_timeout": 0.3, "retries_per_candidate": 0},
         models={"gpt-slow": oa("fake-slow-3000")},
         routing={"fallback_chain": ["gpt-good"]},
-    )
+    ))  # fmt: skip
+    exchanges = Exchanges()
+    app[OBSERVERS].append(exchanges)
+    server = await aiohttp_server(app)
     raw = await openai_client(server).chat.completions.with_raw_response.create(
         model="gpt-slow", messages=MSG
     )
     assert raw.headers["x-tierline-model"] == "gpt-good"
+    first = exchanges.seen[0].attempts[0]  # connected at once; the headers never came
+    assert (first.model, first.reason, first.message) == (
+        "gpt-slow",
+        "timeout",
+        "first_byte timeout",
+    )
 
 
 async def test_disconnect_before_content_falls_back(tierline: Any, openai_client: Any) -> None:

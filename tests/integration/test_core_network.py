@@ -3,10 +3,13 @@ overall deadline, and a candidate that keeps failing cooling down."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sidecar.app import build_app
 from sidecar.demo.fake_provider import build_fake_app
-from tests.conftest import fake_requests
+from sidecar.ingress.keys import OBSERVERS
+from tests.conftest import Exchanges, fake_requests, make_config
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -159,3 +164,46 @@ async def test_custom_ca_bundle_for_outbound_tls(
         with pytest.raises(openai.APIStatusError) as info:
             await client.chat.completions.create(model="gpt-tls", messages=MSG)
         assert "connection" in info.value.response.json()["error"]["message"]
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose listener never accepts and whose backlog is full, so a new
+    connection's SYN is dropped and connect() hangs (no external address needed)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for sock in (*fillers, listener):
+        sock.close()
+
+
+async def test_connect_timeout_is_reported_as_connect_and_falls_back(
+    fake: TestServer, aiohttp_server: Any, openai_client: Any, unanswered_port: int
+) -> None:
+    app = build_app(make_config(
+        fake,
+        server={"connect_timeout": 0.3, "first_byte_timeout": 5.0, "retries_per_candidate": 0},
+        providers={"dead": {"kind": "openai", "base_url": f"http://127.0.0.1:{unanswered_port}/v1"}},
+        models={"gpt-dead": {"provider": "dead", "upstream": "x"}},
+        routing={"fallback_chain": ["gpt-good"]},
+    ))  # fmt: skip
+    exchanges = Exchanges()
+    app[OBSERVERS].append(exchanges)
+    server = await aiohttp_server(app)
+    started = time.monotonic()
+    raw = await openai_client(server).chat.completions.with_raw_response.create(
+        model="gpt-dead", messages=MSG
+    )
+    assert time.monotonic() - started < 3  # the connect timeout, not first_byte's 5 s
+    assert raw.headers["x-tierline-model"] == "gpt-good"
+    first = exchanges.seen[0].attempts[0]
+    assert (first.model, first.reason, first.message) == ("gpt-dead", "timeout", "connect timeout")
