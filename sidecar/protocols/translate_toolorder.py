@@ -32,14 +32,23 @@ StepKind = Literal["open", "args", "close"]
 
 @dataclass
 class Call:
-    """One tool call: its OpenAI ``index``, id and name, and its arguments so far."""
+    """One tool call: its OpenAI ``index``, id and name, and its argument pieces so far."""
 
     index: int
     call_id: str
     name: str
-    arguments: str = ""
+    pieces: list[str] = field(default_factory=list)  # every piece (joined only when needed)
     held: list[str] = field(default_factory=list)  # pieces not yet sent
     late: int = 0  # pieces that arrived after the call was sent whole
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.pieces)
+
+    def complete(self) -> bool:
+        """``complete(arguments)``, cheaply ruled out while the text does not end in ``}``."""
+        tail = next((p for p in reversed(self.pieces) if not p.isspace()), "")
+        return tail.rstrip().endswith("}") and complete(self.arguments)
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,11 @@ class ToolOrder:
             else:
                 self._held.append(call)
         while call is not self._live and self._live is not None and self._held:
-            if not complete(self._live.arguments):
+            if not self._live.complete():
                 break
             steps += self._advance()
         if arguments:
-            call.arguments += arguments
+            call.pieces.append(arguments)
             if call is self._live:
                 steps.append(Step("args", call, arguments))
             elif index in self._sent:
