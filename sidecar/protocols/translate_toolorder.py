@@ -1,10 +1,11 @@
 """Parallel tool calls of an OpenAI stream, put in an order where each call is contiguous.
 
 OpenAI streams key tool-call argument pieces by ``index`` and may interleave
-them (index 0, index 1, index 0 again). Anthropic ``tool_use`` blocks and
-Responses ``function_call`` items cannot interleave, so ``ToolOrder`` keeps one
-call *live* (its pieces go out as they arrive) and holds the pieces of the
-others, in order of first appearance.
+them (index 0, index 1, index 0 again). A new ``id`` on an index whose call is
+complete starts a new call (some compatible servers send every call as index 0).
+Anthropic ``tool_use`` blocks and Responses ``function_call`` items cannot
+interleave, so ``ToolOrder`` keeps one call *live* (its pieces go out as they
+arrive) and holds the pieces of the others, in order of first appearance.
 
 The live call ends when a piece of another call arrives and the live call's
 arguments already form a complete JSON object: an object cannot take more
@@ -40,6 +41,7 @@ class Call:
     pieces: list[str] = field(default_factory=list)  # every piece (joined only when needed)
     held: list[str] = field(default_factory=list)  # pieces not yet sent
     late: int = 0  # pieces that arrived after the call was sent whole
+    sent: bool = False  # closed: sent whole
 
     @property
     def arguments(self) -> str:
@@ -79,17 +81,18 @@ class ToolOrder:
         self._calls: dict[int, Call] = {}
         self._live: Call | None = None
         self._held: list[Call] = []
-        self._sent: set[int] = set()
 
     @property
     def calls(self) -> dict[int, Call]:
-        """Every call seen, by OpenAI index."""
+        """The calls seen, by OpenAI index (the latest call when an index was reused)."""
         return self._calls
 
     def feed(self, index: int, call_id: str, name: str, arguments: str) -> list[Step]:
         """Steps for one tool-call delta (``call_id``/``name`` count on first sight only)."""
         steps: list[Step] = []
         call = self._calls.get(index)
+        if call is not None and call_id and call.call_id not in ("", call_id) and call.complete():
+            call = None  # a provider reusing the index for its next call (a new id)
         if call is None:
             call = self._calls[index] = Call(index, call_id, name)
             if self._live is None:
@@ -105,7 +108,7 @@ class ToolOrder:
             call.pieces.append(arguments)
             if call is self._live:
                 steps.append(Step("args", call, arguments))
-            elif index in self._sent:
+            elif call.sent:
                 call.late += 1
             else:
                 call.held.append(arguments)
@@ -122,7 +125,7 @@ class ToolOrder:
         """Close the live call; the first held call (if any) becomes live."""
         assert self._live is not None
         steps = [Step("close", self._live)]
-        self._sent.add(self._live.index)
+        self._live.sent = True
         self._live = self._held.pop(0) if self._held else None
         if self._live is not None:
             steps.append(Step("open", self._live))

@@ -92,3 +92,16 @@ def test_a_piece_after_the_call_was_sent_is_kept_and_counted() -> None:
 )
 def test_complete(text: str, whole: bool) -> None:
     assert complete(text) is whole
+
+
+def test_an_index_reused_with_a_new_id_after_a_complete_call_is_a_new_call() -> None:
+    order = ToolOrder()
+    steps = order.feed(0, "call_a", "Read", '{"path": "a"}')
+    steps += order.feed(0, "call_b", "Read", '{"path"')
+    steps += order.feed(0, "", "", ': "b"}')
+    steps += order.flush()
+    assert [(s.kind, s.call.call_id, s.text) for s in steps] == [
+        ("open", "call_a", ""), ("args", "call_a", '{"path": "a"}'), ("close", "call_a", ""),
+        ("open", "call_b", ""), ("args", "call_b", '{"path"'), ("args", "call_b", ': "b"}'),
+        ("close", "call_b", ""),
+    ]  # fmt: skip
