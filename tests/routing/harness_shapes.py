@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from tool_outputs import cc_result, codex_exec, codex_patch, file_lines, oc_result
 
 CC_SYSTEM = (
     "You are Claude Code, Anthropic's official CLI for Claude.\n"
@@ -62,9 +63,8 @@ OC_SUMMARY_USER = (
 )
 CODEX_INSTRUCTIONS = (
     "You are Codex, based on GPT-5. You are running as a coding agent in the Codex CLI on a "
-    "user's computer.\n## General\n- The arguments to `shell` will be passed to execvp(). ...\n"
-    + "z"
-    * 900
+    "user's computer.\n## General\n- When searching for text or files, prefer using `rg` or "
+    "`rg --files`. ...\n" + "z" * 900
 )
 AIDER_SYSTEM = (
     "Act as an expert software developer.\nAlways use best practices when coding.\nRespect and "
@@ -75,6 +75,9 @@ AIDER_SYSTEM = (
 )
 
 CC_TOOLS = ["Task", "Bash", "Glob", "Grep", "Read", "Edit", "Write", "TodoWrite", "WebFetch"]
+# Claude Code 2.1.x (/work/plan/samples): the subagent tool is ``Agent``.
+CC2_TOOLS = ["Agent", "Bash", "Edit", "NotebookEdit", "Read", "Skill", "TaskCreate", "TaskList",
+             "TaskUpdate", "WebFetch", "WebSearch", "Write"]  # fmt: skip
 OC_TOOLS = ["bash", "edit", "write", "read", "grep", "glob", "list", "task", "todowrite"]
 
 
@@ -90,9 +93,13 @@ class A:
 
 @dataclass(frozen=True)
 class T:
-    tool: str  # read | edit | write | bash | grep
-    arg: str  # path, command or pattern
-    result: str = "ok"
+    """A tool call and its result. ``result`` None (or the old stubs "ok"/"...") means what
+    the harness really returns for that tool (tool_outputs.py); for ``read`` a given
+    result is the file's content, rendered with the harness's line numbers."""
+
+    tool: str  # read | edit | write | bash | grep | glob | task
+    arg: str  # path, command, pattern or (task) the subagent's prompt
+    result: str | None = None
     error: bool = False
 
 
@@ -104,16 +111,24 @@ def _uuid(seed: str, n: int = 0) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
-def _cc_args(t: T) -> tuple[str, dict[str, Any]]:
+def _cc_args(t: T, agent_tool: str = "Task") -> tuple[str, dict[str, Any]]:
     if t.tool == "read":
         return "Read", {"file_path": t.arg}
     if t.tool == "edit":
-        return "Edit", {"file_path": t.arg, "old_string": "a", "new_string": "b"}
+        lines = [ln for ln in file_lines(t.arg) if ln.strip()]
+        old = lines[len(lines) // 2]
+        return "Edit", {"file_path": t.arg, "old_string": old, "new_string": old + "  # updated"}
     if t.tool == "write":
-        return "Write", {"file_path": t.arg, "content": "..."}
+        return "Write", {"file_path": t.arg, "content": "\n".join(file_lines(t.arg)) + "\n"}
     if t.tool == "grep":
-        return "Grep", {"pattern": t.arg}
-    return "Bash", {"command": t.arg, "description": "run"}
+        return "Grep", {"pattern": t.arg, "output_mode": "files_with_matches"}
+    if t.tool == "glob":
+        return "Glob", {"pattern": t.arg}
+    if t.tool == "task":
+        return agent_tool, {
+            "description": t.arg[:40], "prompt": t.arg, "subagent_type": "general-purpose"
+        }  # fmt: skip
+    return "Bash", {"command": t.arg, "description": "Run " + t.arg.split()[0]}
 
 
 def _oc_args(t: T) -> tuple[str, dict[str, Any]]:
@@ -123,7 +138,9 @@ def _oc_args(t: T) -> tuple[str, dict[str, Any]]:
     return name.lower(), args
 
 
-def anthropic_messages(turns: list[Turn], reminder: bool, seed: str) -> list[dict[str, Any]]:
+def anthropic_messages(
+    turns: list[Turn], reminder: bool, seed: str, agent_tool: str = "Task"
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, turn in enumerate(turns):
         if isinstance(turn, U):
@@ -139,7 +156,7 @@ def anthropic_messages(turns: list[Turn], reminder: bool, seed: str) -> list[dic
         elif isinstance(turn, A):
             out.append({"role": "assistant", "content": [{"type": "text", "text": turn.text}]})
         else:
-            name, args = _cc_args(turn)
+            name, args = _cc_args(turn, agent_tool)
             tid = "toolu_" + _uuid(seed, i).replace("-", "")[:24]
             out.append({
                 "role": "assistant",
@@ -148,7 +165,7 @@ def anthropic_messages(turns: list[Turn], reminder: bool, seed: str) -> list[dic
             result: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": tid,
-                "content": turn.result,
+                "content": cc_result(turn.tool, turn.arg, turn.result, turn.error),
             }
             if turn.error:
                 result["is_error"] = True
@@ -172,7 +189,11 @@ def openai_messages(system: str, turns: list[Turn], seed: str, oc: bool) -> list
                 "content": None,
                 "tool_calls": [{"id": cid, "type": "function", "function": fn}],
             })  # fmt: skip
-            out.append({"role": "tool", "tool_call_id": cid, "content": turn.result})
+            if oc:
+                text = oc_result(turn.tool, turn.arg, turn.result, turn.error)
+            else:
+                text = cc_result(turn.tool, turn.arg, turn.result, turn.error)
+            out.append({"role": "tool", "tool_call_id": cid, "content": text})
     return out
 
 
@@ -198,20 +219,26 @@ def responses_input(turns: list[Turn], seed: str) -> list[dict[str, Any]]:
                 "content": [{"type": "output_text", "text": turn.text}],
             })  # fmt: skip
         elif turn.tool in ("edit", "write"):
-            patch = f"*** Begin Patch\n*** Update File: {turn.arg}\n@@\n-a\n+b\n*** End Patch\n"
+            verb = "Add" if turn.tool == "write" else "Update"
+            body = "\n".join("+" + ln for ln in file_lines(turn.arg)[:6])
+            patch = f"*** Begin Patch\n*** {verb} File: {turn.arg}\n@@\n{body}\n*** End Patch\n"
             out.append(
                 {"type": "custom_tool_call", "call_id": cid, "name": "apply_patch", "input": patch}
             )
-            out.append({"type": "custom_tool_call_output", "call_id": cid, "output": turn.result})
+            output = turn.result if turn.result not in (None, "ok", "...") else None
+            output = output or codex_patch(turn.arg, turn.tool == "write")
+            out.append({"type": "custom_tool_call_output", "call_id": cid, "output": output})
         else:
             cmd = turn.arg if turn.tool == "bash" else f"rg -n '{turn.arg}'"
+            given = turn.result
             if turn.tool == "read":
                 cmd = f"sed -n '1,200p' {turn.arg}"
-            args = orjson.dumps({"command": ["bash", "-lc", cmd]}).decode()
+                given = "\n".join(file_lines(turn.arg, turn.result))
+            args = orjson.dumps({"cmd": cmd, "workdir": "/home/dev/project"}).decode()
             out.append(
-                {"type": "function_call", "call_id": cid, "name": "shell", "arguments": args}
+                {"type": "function_call", "call_id": cid, "name": "exec_command", "arguments": args}
             )
-            text = turn.result if not turn.error else f"Exit code: 1\n{turn.result}"
+            text = codex_exec(cmd, given, turn.error, seed)
             out.append({"type": "function_call_output", "call_id": cid, "output": text})
     return out
 
@@ -249,6 +276,64 @@ def claude_code(
     return "anthropic", headers, body
 
 
+CC2_REMINDER = (
+    "<system-reminder>\nAs you answer the user's questions, you can use the following context:\n"
+    "# currentDate\nToday's date is 2026-11-21.\n\n      IMPORTANT: this context may or may not be "
+    "relevant to your tasks. You should not respond to this context unless it is highly relevant "
+    "to your task.\n</system-reminder>\n\n"
+)
+CC2_AGENTS = (
+    "Available agent types for the Agent tool:\n- claude: Catch-all for any task that doesn't fit "
+    "a more specific agent. (Tools: *)\n- Explore: Read-only search agent for broad fan-out "
+    "searches. (Tools: All tools except Agent, Edit, Write, NotebookEdit)\n- Plan: Software "
+    "architect agent for designing implementation plans. (Tools: All tools except Agent, Edit, "
+    "Write, NotebookEdit)\n"
+)
+
+
+def claude_code2(
+    turns: list[Turn], seed: str, *, model: str = "claude-opus-4-8"
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Claude Code 2.1.x, shaped like /work/plan/samples/claude_code_2.1.197_first_request.json:
+    the session in a header and in ``metadata.user_id`` (a JSON string), a billing header
+    block first in ``system``, adaptive thinking, a mid-conversation ``system`` message
+    listing the agent types, the ``Agent`` subagent tool."""
+    session = _uuid(seed)
+    messages = anthropic_messages(turns, False, seed, agent_tool="Agent")
+    first = messages[0]["content"]
+    first.insert(0, {"type": "text", "text": CC2_REMINDER})
+    first[-1] = {**first[-1], "cache_control": {"type": "ephemeral"}}
+    messages.insert(1, {"role": "system", "content": CC2_AGENTS})
+    user_id = orjson.dumps({"device_id": "9e" * 32, "account_uuid": "", "session_id": session})
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "system": [
+            {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.197.123; "
+             "cc_entrypoint=cli;"},
+            {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude.",
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": CC_SYSTEM.split("\n", 1)[1]},
+        ],
+        "tools": [{"name": t, "input_schema": {"type": "object"}} for t in CC2_TOOLS],
+        "metadata": {"user_id": user_id.decode()},
+        "max_tokens": 64000,
+        "thinking": {"type": "adaptive"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "output_config": {"effort": "high"},
+        "stream": True,
+    }  # fmt: skip
+    headers = {
+        "user-agent": "claude-cli/2.1.197 (external, cli)",
+        "x-app": "cli",
+        "x-claude-code-session-id": session,
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "claude-code-20250219,context-1m-2025-08-07,interleaved-thinking-"
+        "2025-05-14,context-management-2025-06-27,mid-conversation-system-2026-04-07",
+    }
+    return "anthropic", headers, body
+
+
 def opencode(
     turns: list[Turn], seed: str, *, model: str = "auto", system: str = OC_SYSTEM
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -277,7 +362,8 @@ def codex(
         "instructions": CODEX_INSTRUCTIONS,
         "input": responses_input(turns, seed),
         "tools": [
-            {"type": "function", "name": "shell", "parameters": {}},
+            {"type": "function", "name": "exec_command", "parameters": {}},
+            {"type": "function", "name": "write_stdin", "parameters": {}},
             {"type": "custom", "name": "apply_patch"},
             {"type": "function", "name": "update_plan", "parameters": {}},
         ],
