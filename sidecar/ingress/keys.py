@@ -45,8 +45,13 @@ class Router(Protocol):
     ) -> None: ...  # before route: fetch shared session state (bounded wait, never raises)
 
     def route(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> RoutePlan: ...
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
+    ) -> RoutePlan: ...  # peek: decide without touching session state (count_tokens)
 
     def observe(self, plan: RoutePlan, exchange: Exchange) -> None: ...
 

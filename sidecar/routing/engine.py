@@ -25,6 +25,7 @@ and state is written behind (``sessions.shared``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -177,15 +178,22 @@ class Router:
         await self._store.load(key)
 
     def route(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
     ) -> RoutePlan:
         """The plan for one request (see the module docstring). Raises NotFound/InvalidRequest.
 
+        ``peek``: decide on a copy of the session state and store nothing (count_tokens
+        asks where a request would go without it being a turn of the session).
         A bug in the routing logic must not fail the request: any other exception is
         logged and the request goes to the default model and the fallback chain.
         """
         try:
-            return self._route(protocol, body, headers)
+            return self._route(protocol, body, headers, peek)
         except TierlineError:
             raise
         except Exception:
@@ -208,16 +216,18 @@ class Router:
         )
 
     def _route(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], peek: bool
     ) -> RoutePlan:
         req, named, via = self._read(protocol, body, headers)
         state = (None if req.background else self._store.get(req.ident.thread)) or SessionState()
+        if peek:
+            state = copy.deepcopy(state)
         scan(req.conv, state, self._config.routing.path_tags)
         facts = self._facts(req, state, named, via)
         decision = decide(facts)
         needs = needs_of(protocol, body, facts.tokens, state.images)
         plan = self._finish(self._plan(req, decision, needs, state, facts.tags), req, state)
-        if not req.background:
+        if not req.background and not peek:
             state.tier = plan.tier or state.tier
             self._store.put(req.ident.thread, state)
         return plan

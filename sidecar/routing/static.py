@@ -42,9 +42,15 @@ class StaticRouter:
         return virtual + list(self._config.models)
 
     def route(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
     ) -> RoutePlan:
-        """The plan for ``body["model"]``; raises NotFound for a name nothing matches."""
+        """The plan for ``body["model"]``; raises NotFound for a name nothing matches.
+        Stateless, so ``peek`` changes nothing."""
         requested = body.get("model")
         if not isinstance(requested, str) or not requested:
             raise InvalidRequest("`model`: required, a non-empty string", param="model")

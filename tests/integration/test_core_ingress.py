@@ -15,7 +15,8 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from sidecar.app import RUNTIME, build_admin_app, build_app, run_server
-from tests.conftest import make_config
+from sidecar.ingress.keys import ROUTER
+from tests.conftest import TEST_ENV, make_config
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -120,6 +121,43 @@ async def test_count_tokens_forwarded_or_estimated(tierline: Any, anthropic_clie
     raw = await client.messages.with_raw_response.count_tokens(model="gpt-good", messages=MSG)
     assert (await raw.parse()).input_tokens > 0
     assert raw.headers["x-tierline-estimate"] == "true"
+
+
+async def test_count_tokens_relays_a_provider_400_scrubbed(
+    fake: TestServer, aiohttp_server: Any, anthropic_client: Any
+) -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        message = f"bad request from key {TEST_ENV['AN_KEY']} (x-api-key: abcdef123456)"
+        error = {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+        return web.json_response(error, status=400)
+
+    upstream = web.Application()
+    upstream.router.add_post("/v1/messages/count_tokens", refuse)
+    refuser = await aiohttp_server(upstream)
+    url = str(refuser.make_url("")).rstrip("/")
+    server = await aiohttp_server(build_app(make_config(
+        fake,
+        providers={"an2": {"kind": "anthropic", "base_url": url, "api_keys": ["env:AN_KEY"]}},
+        models={"claude-strict": {"provider": "an2", "upstream": "x"}},
+    )))  # fmt: skip
+    with pytest.raises(anthropic.BadRequestError) as info:
+        await anthropic_client(server).messages.count_tokens(model="claude-strict", messages=MSG)
+    text = info.value.response.text
+    assert "bad request from key ***" in text
+    assert TEST_ENV["AN_KEY"] not in text and "abcdef123456" not in text
+
+
+async def test_count_tokens_leaves_the_session_state_alone(
+    tierline: Any, anthropic_client: Any
+) -> None:
+    server = await tierline()
+    store = server.app[ROUTER].store  # the engine router's in-memory session store
+    client = anthropic_client(server)
+    await client.messages.count_tokens(model="claude-good", messages=MSG)
+    await client.messages.count_tokens(model="auto", messages=MSG)
+    assert len(store) == 0  # a count is not a turn of the conversation
+    await client.messages.create(model="claude-good", max_tokens=20, messages=MSG)
+    assert len(store) == 1
 
 
 async def test_models_in_both_shapes(
