@@ -18,11 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
-from sidecar.config import Prices
+from sidecar.config import ModelConfig, Prices, ProviderConfig
 
-__all__ = ["Catalog", "CatalogEntry", "load_catalog", "merge_model", "genai_prices_for"]
+__all__ = [
+    "Catalog",
+    "CatalogEntry",
+    "entry_model",
+    "genai_prices_for",
+    "load_catalog",
+    "lookup_model",
+    "merge_model",
+]
 
 _PRICE_KEYS = {
     "input": "input_mtok",
@@ -211,3 +219,49 @@ def catalog_defaults(
         out["upstream"] = entry.upstream[key]
     out.pop("provider", None)
     return out
+
+
+def entry_model(entry: CatalogEntry, provider: str, upstream: str) -> ModelConfig:
+    """The ``ModelConfig`` a catalog entry stands for at ``provider`` (id ``upstream``)."""
+    token_param: Literal["max_tokens", "max_completion_tokens"] = (
+        "max_completion_tokens" if entry.token_param == "max_completion_tokens" else "max_tokens"
+    )
+    return ModelConfig(
+        name=entry.name,
+        provider=provider,
+        upstream=upstream,
+        context_window=entry.context_window,
+        max_output=entry.max_output,
+        prices=entry.prices,
+        vision=entry.vision,
+        tools=entry.tools,
+        thinking=entry.thinking,
+        reasoning=entry.reasoning,
+        token_param=token_param,
+    )
+
+
+def lookup_model(
+    catalog: Catalog, ref: str, providers: Mapping[str, ProviderConfig]
+) -> ModelConfig | None:
+    """A model named by the catalog though not configured, as a ``ModelConfig``; else None.
+
+    ``ref`` is a catalog name (``claude-opus-4-1``) or ``provider:upstream-id`` for a
+    configured provider. The model sits at the first configured provider the entry
+    has an id for, else at no provider (``provider=""``, upstream = the name): enough
+    to price it (catalog or genai-prices prices), e.g. as ``routing.baseline_model``.
+    Pure: reads only its arguments.
+    """
+    prefix, sep, upstream = ref.partition(":")
+    if sep and prefix in providers:
+        key = provider_key(catalog, prefix, providers[prefix].base_url)
+        found = catalog.by_upstream(key, upstream) if key else catalog.get(upstream)
+        return entry_model(found, prefix, upstream) if found else None
+    entry = catalog.get(ref)
+    if entry is None:
+        return None
+    for name, p in providers.items():
+        key = provider_key(catalog, name, p.base_url)
+        if key and key in entry.upstream:
+            return entry_model(entry, name, entry.upstream[key])
+    return entry_model(entry, "", entry.name)

@@ -1,8 +1,8 @@
 """Baseline cost: what the same tokens would have cost on the baseline model.
 
 The baseline is ``routing.baseline_model`` when set (a configured model name,
-a seed-style ``provider:upstream`` reference, or a bare model id genai-prices
-knows); otherwise the top-ranked reasoning model the router's catalog names,
+a seed-style ``provider:upstream`` reference, a catalog model, or a bare model
+id genai-prices knows); otherwise the top-ranked reasoning model the router's catalog names,
 when one is given; otherwise the most expensive priced configured model.
 Savings = baseline - cost; the same cache split is priced on both sides.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sidecar.catalog import default_catalog, lookup_model
 from sidecar.config import Config, ModelConfig
 from sidecar.exchange import Usage
 from sidecar.ledger.pricing import Cost, Pricer
@@ -38,7 +39,8 @@ class Savings:
 
 
 def resolve_model_ref(config: Config, ref: str) -> ModelConfig:
-    """A model named in config: configured name, ``provider:upstream`` or a bare id."""
+    """A model named in config: configured name, ``provider:upstream``, a catalog
+    model (with the catalog's prices, ``sidecar.catalog.lookup_model``) or a bare id."""
     if ref in config.models:
         return config.models[ref]
     provider, sep, upstream = ref.partition(":")
@@ -46,6 +48,10 @@ def resolve_model_ref(config: Config, ref: str) -> ModelConfig:
         for model in config.models.values():
             if model.provider == provider and model.upstream == upstream:
                 return model
+    found = lookup_model(default_catalog(), ref, config.providers)
+    if found is not None:
+        return found
+    if sep and provider in config.providers:
         return ModelConfig(name=ref, provider=provider, upstream=upstream)
     return ModelConfig(name=ref, provider="", upstream=ref)
 

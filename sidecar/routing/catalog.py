@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 from sidecar.catalog import Catalog, CatalogEntry, provider_key
+from sidecar.catalog import entry_model as _from_entry
 from sidecar.config import Config, ModelConfig, ProviderConfig
 
 CHEAP_BLENDED_USD = 1.0  # $/M (3:1 input:output) below which an unknown model also serves quick
@@ -37,25 +37,6 @@ def blended_price(m: ModelConfig) -> float | None:
     if p.input is None or p.output is None:
         return None
     return (3 * p.input + p.output) / 4
-
-
-def _from_entry(entry: CatalogEntry, provider: str, upstream: str) -> ModelConfig:
-    token_param: Literal["max_tokens", "max_completion_tokens"] = (
-        "max_completion_tokens" if entry.token_param == "max_completion_tokens" else "max_tokens"
-    )
-    return ModelConfig(
-        name=entry.name,
-        provider=provider,
-        upstream=upstream,
-        context_window=entry.context_window,
-        max_output=entry.max_output,
-        prices=entry.prices,
-        vision=entry.vision,
-        tools=entry.tools,
-        thinking=entry.thinking,
-        reasoning=entry.reasoning,
-        token_param=token_param,
-    )
 
 
 def rank_key(tier: str, order: tuple[str, ...]) -> str:
