@@ -52,7 +52,7 @@ class ProviderConfig:
     base_url: str  # without trailing slash, e.g. https://api.openai.com/v1
     api_keys: tuple[str, ...] = field(default=(), repr=False)  # resolved secrets
     headers: Mapping[str, str] = field(default_factory=dict)
-    prompt_cache: Literal["off", "auto"] = "off"
+    prompt_cache: Literal["off", "auto"] = "off"  # auto: upstream/prompt_cache.py (anthropic)
 
 
 @dataclass(frozen=True)

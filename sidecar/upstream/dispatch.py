@@ -43,6 +43,7 @@ from sidecar.upstream import relay
 from sidecar.upstream.call import Call
 from sidecar.upstream.health import Health
 from sidecar.upstream.outcome import exhausted, response_headers
+from sidecar.upstream.prompt_cache import with_breakpoints_bytes
 from sidecar.upstream.providers import (
     Failure,
     classify_event_error,
@@ -137,6 +138,8 @@ class Dispatcher:
             sent = plan.body_for(call.protocol, model, body)  # clamp_max_tokens
             info = AttemptInfo(model, provider.name, call.stream, call.request_id, created, sent)
             data, client_usage = pair.request(sent, info)
+            if provider.prompt_cache == "auto" and provider.kind == "anthropic":
+                data = with_breakpoints_bytes(data)  # after translation: every client
             endpoint = "messages" if provider.kind == "anthropic" else "chat"
             target = _Target(
                 request, call, plan, model, provider, pair, info,

@@ -14,6 +14,11 @@ from sidecar.protocols.sse import SSEDecoder, SSEEvent
 from sidecar.protocols.tap import AnthropicTap, OpenAITap, anthropic_usage, openai_usage
 from sidecar.routing.static import StaticRouter
 from sidecar.upstream.health import Health
+from sidecar.upstream.prompt_cache import (
+    count_breakpoints,
+    with_breakpoints,
+    with_breakpoints_bytes,
+)
 from sidecar.upstream.providers import (
     classify_status,
     endpoint_url,
@@ -258,3 +263,49 @@ def test_static_router_default_aliases_catch_everything() -> None:
     router = _static(default_model="b")
     plan = router.route("anthropic", {"model": "claude-opus-4"}, {})
     assert plan.candidates[0].name == "b" and plan.method == "alias"
+
+
+def test_prompt_cache_breakpoints_on_tools_system_and_last_user_turn() -> None:
+    mark = {"type": "ephemeral"}
+    body = {
+        "model": "m",
+        "system": "you are terse",
+        "tools": [{"name": "a", "input_schema": {}}, {"name": "b", "input_schema": {}}],
+        "messages": [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "t", "content": "x"},
+                {"type": "text", "text": "go on"},
+            ]},
+            {"role": "assistant", "content": "prefill"},
+        ],
+    }  # fmt: skip
+    before = orjson.dumps(body)
+    out = with_breakpoints(body)
+    assert orjson.dumps(body) == before  # the input is not changed
+    assert out["system"] == [{"type": "text", "text": "you are terse", "cache_control": mark}]
+    assert "cache_control" not in out["tools"][0] and out["tools"][1]["cache_control"] == mark
+    assert out["messages"][0] == {"role": "user", "content": "first"}
+    assert out["messages"][2]["content"][1]["cache_control"] == mark
+    assert "cache_control" not in out["messages"][2]["content"][0]
+    assert count_breakpoints(out) == 3
+    assert with_breakpoints(out) is out  # idempotent: a marked body is left alone
+
+
+def test_prompt_cache_respects_the_clients_breakpoints_and_the_limit() -> None:
+    block = {"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}
+    own = {"model": "m", "system": [block], "messages": [{"role": "user", "content": "hi"}]}
+    assert with_breakpoints(own) is own
+    raw = orjson.dumps(own)
+    assert with_breakpoints_bytes(raw) is raw
+    # A string user turn becomes one text block; an empty one and thinking blocks are skipped.
+    out = with_breakpoints({"messages": [{"role": "user", "content": "hi"}]})
+    assert out["messages"][0]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    empty = {
+        "system": "",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}],
+    }
+    assert with_breakpoints(empty) is empty
+    assert count_breakpoints(with_breakpoints({"tools": [{"name": "t"}] * 9})) == 1
+    assert count_breakpoints({"a": [{"cache_control": 1}, {"b": {"cache_control": 2}}]}) == 2
