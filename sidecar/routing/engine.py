@@ -43,7 +43,7 @@ from sidecar.routing.agents import AgentRole, detect_role, system_role
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
 from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of
-from sidecar.routing.llm_classifier import Ask, LlmClassifier
+from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
@@ -113,19 +113,8 @@ class Router:
         return tuple(m for m in found if m is not None)
 
     def _llm(self, ask: Ask | None) -> LlmClassifier | None:
-        s = self._settings
-        if not s.llm or ask is None:
-            return None
         quick = self.table.candidates.get(self._profile_tier["assistant"], ())
-        allowed = [m for m in quick if not s.providers or m.provider in s.providers]
-        priced = sorted(
-            allowed, key=lambda m: m.prices.input if m.prices.input is not None else 1e9
-        )
-        if not priced:
-            return None
-        return LlmClassifier(
-            ask, priced[0], timeout=s.timeout, max_chars=s.max_chars, cache_size=s.cache_size
-        )
+        return cheapest_classifier(ask, quick, self._settings)
 
     def _system_role(self, head: str) -> AgentRole | None:
         """``system_role`` memoized by system-prompt head (a few distinct prompts per harness)."""

@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sidecar.config import ModelConfig
 from sidecar.routing.classifier import PROFILES, Classification
+from sidecar.routing.settings import ClassifierSettings
 
 Ask = Callable[[ModelConfig, str, int], Awaitable[str]]
 
@@ -112,6 +113,22 @@ class LlmClassifier:
         """Wait for classifications in flight (shutdown, tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+
+def cheapest_classifier(
+    ask: Ask | None, quick: Sequence[ModelConfig], s: ClassifierSettings
+) -> LlmClassifier | None:
+    """The LLM classifier on the cheapest quick-tier model among ``s.providers`` (all when
+    empty); None when it is off, has no way to ask, or no model qualifies."""
+    if not s.llm or ask is None:
+        return None
+    allowed = [m for m in quick if not s.providers or m.provider in s.providers]
+    priced = sorted(allowed, key=lambda m: m.prices.input if m.prices.input is not None else 1e9)
+    if not priced:
+        return None
+    return LlmClassifier(
+        ask, priced[0], timeout=s.timeout, max_chars=s.max_chars, cache_size=s.cache_size
+    )
 
 
 def http_ask(get_session: Callable[[], Any], providers: dict[str, Any]) -> Ask:
