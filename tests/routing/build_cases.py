@@ -14,12 +14,15 @@ it to under tests/routing/eval.toml:
   subagents, trivial one-shot SDK calls.
 
 Labels were written from the request alone, before looking at the router's
-answer; cases the router gets wrong stay labelled as they are.
+answer; cases the router gets wrong stay labelled as they are. The policy in
+full, with examples, and the tune/holdout split: tests/routing/cases/README.md.
+The second batch (written after the audit) lives in cases_v2.py.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import cases_v2  # noqa: E402
 from harness_shapes import (  # noqa: E402
     CC_EXPLORE_SYSTEM,
     CC_PREFIX_SYSTEM,
@@ -50,6 +54,7 @@ from harness_shapes import (  # noqa: E402
 
 R, C, Q = "reasoning", "coding", "quick"
 OUT = Path(__file__).parent / "cases"
+HOLDOUT_BYTE = 77  # sha256(id)[0] < 77: 77/256 = 30% of ids
 
 CC_FIRST: list[tuple[str, str]] = [
     (R, "Plan how we should migrate the monolith's reporting module to its own service. What are the phases and the risks?"),
@@ -66,7 +71,7 @@ CC_FIRST: list[tuple[str, str]] = [
     (C, "Extract the validation logic from OrderController into its own class"),
     (R, "Design the schema for multi-tenant workspaces: tenants, memberships, roles. Row-level security or a schema per tenant?"),
     (C, "Bump eslint to v9 and fix whatever the new config format breaks"),
-    (R, "I hit /profile and get this:\nTraceback (most recent call last):\n  File \"app/views.py\", line 88, in profile\n    uid = session['user_id']\nKeyError: 'user_id'"),
+    (C, "I hit /profile and get this:\nTraceback (most recent call last):\n  File \"app/views.py\", line 88, in profile\n    uid = session['user_id']\nKeyError: 'user_id'"),
     (C, "Convert the callbacks in legacy/upload.js to async/await"),
     (C, "thanks, that works"),
     (R, "Can you do a security audit of the file upload handler?"),
@@ -81,7 +86,7 @@ CC_FIRST: list[tuple[str, str]] = [
     (C, "Generate TypeScript types from the OpenAPI spec and wire them into the API client"),
     (R, "Look over src/payments/refund.ts and tell me if anything could double-refund"),
     (C, "Fix the typo in the README install section"),
-    (R, "Why is this returning None?\n```python\ndef get(self, key):\n    self.cache.get(key)\n```"),
+    (C, "Why is this returning None?\n```python\ndef get(self, key):\n    self.cache.get(key)\n```"),
     (C, "Split the 1,200-line server.py into modules by responsibility"),
     (C, "Add retries with exponential backoff to the S3 uploader"),
     (R, "Investigate the memory growth in the worker process over 24 hours"),
@@ -94,7 +99,7 @@ CC_AMBIGUOUS: list[tuple[str, str]] = [
     (R, "hmm, the dashboard still shows yesterday's numbers even after a refresh"),
     (R, "we'll need to support SSO for enterprise customers soon, where would you even begin?"),
     (C, "could you make the loading spinner a bit less jumpy"),
-    (C, "let's get the admin page talking to the new permissions service"),
+    (R, "let's get the admin page talking to the new permissions service"),
     (R, "something's off with the timezone handling for users in Australia"),
     (C, "I don't love how the config object is threaded through every function here"),
     (R, "the signup emails go out twice for some people"),
@@ -173,7 +178,7 @@ CC_SLASH: list[tuple[str, list[Turn]]] = [
 
 OC_PRIMARY: list[tuple[str, list[Turn]]] = [
     (R, [U("plan the migration from REST to tRPC")]),
-    (R, [U("the build fails with TS2345: Argument of type 'string' is not assignable to parameter of type 'number'")]),
+    (C, [U("the build fails with TS2345: Argument of type 'string' is not assignable to parameter of type 'number'")]),
     (C, [U("add a dark mode toggle to the settings page")]),
     (R, [U("review src/server/auth.ts for security issues")]),
     (C, [U("extract the date utils into a shared package")]),
@@ -216,7 +221,7 @@ CODEX_PRIMARY: list[tuple[str, list[Turn]]] = [
     (C, [U("add a Makefile target for linting")]),
     (C, [U("what does the `sandbox` module do?")]),
     (C, [U("add a retry to the HTTP client"), T("read", "src/http.rs", "..."), T("edit", "src/http.rs"), T("bash", "cargo test", "test result: ok. 42 passed; 0 failed")]),
-    (R, [U("port the parser to nom 8"), T("edit", "src/parser.rs"), T("bash", "cargo build", "error[E0308]: mismatched types\n  --> src/parser.rs:41:5", True)]),
+    (C, [U("port the parser to nom 8"), T("edit", "src/parser.rs"), T("bash", "cargo build", "error[E0308]: mismatched types\n  --> src/parser.rs:41:5", True)]),
     (C, [U("Implement the LRU cache"), T("edit", "src/cache.rs"), T("bash", "cargo test", "test result: ok. 12 passed"), A("Done."), U("looks good, commit it")]),
     (R, [U("why does `tool exec` hang when stdin is closed?")]),
     (C, [U("write docs for the new plugin API in docs/plugins.md")]),
@@ -245,7 +250,7 @@ SDK: list[tuple[str, str, tuple[str, dict[str, str], dict[str, Any]]]] = [
     (Q, "summary", sdk_openai("Summarize this paragraph in one line: Our Q3 release focused on stability; we closed 140 bugs and shipped the new onboarding flow.")),
     (C, "code generation", sdk_anthropic("Write a Python function that merges two sorted lists in O(n)")),
     (R, "system design", sdk_anthropic("Design a rate limiter for a distributed API gateway at 50k rps; discuss the trade-offs between token bucket and sliding window")),
-    (R, "stack trace", sdk_openai("Here is a stack trace:\nTraceback (most recent call last):\n  File \"calc.py\", line 3, in <module>\n    print(total / count)\nZeroDivisionError: division by zero\nWhat's wrong?")),
+    (C, "stack trace", sdk_openai("Here is a stack trace:\nTraceback (most recent call last):\n  File \"calc.py\", line 3, in <module>\n    print(total / count)\nZeroDivisionError: division by zero\nWhat's wrong?")),
     (R, "security question", sdk_openai("Is this vulnerable to SQL injection? query = f\"SELECT * FROM users WHERE name = '{name}'\"")),
     (Q, "trivial conversion", sdk_openai("Convert to YAML: {\"name\": \"api\", \"replicas\": 3}")),
     (Q, "naming", sdk_anthropic("list 5 names for a bakery")),
@@ -398,12 +403,24 @@ HOLDOUT3: list[tuple[str, str, list[Turn]]] = [
 HARNESS = {"cc": "claude_code", "oc": "opencode", "codex": "codex", "aider": "aider"}
 
 
+def split_of(cid: str) -> str:
+    """The case's frozen split: ~30% holdout by a stable hash of its id (never by content)."""
+    return "holdout" if hashlib.sha256(cid.encode()).digest()[0] < HOLDOUT_BYTE else "tune"
+
+
 def _case(
-    cid: str, harness: str, label: str, note: str, req: tuple[str, dict[str, str], dict[str, Any]]
+    cid: str,
+    harness: str,
+    label: str,
+    note: str,
+    req: tuple[str, dict[str, str], dict[str, Any]],
+    batch: str = "v1",
 ) -> dict[str, Any]:
     protocol, headers, body = req
     return {
         "id": cid,
+        "batch": batch,
+        "split": split_of(cid),
         "harness": harness,
         "label": label,
         "note": note,
@@ -411,6 +428,12 @@ def _case(
         "headers": headers,
         "body": body,
     }
+
+
+def _case_v2(
+    cid: str, harness: str, label: str, note: str, req: tuple[str, dict[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    return _case(cid, harness, label, note, req, batch="v2")
 
 
 def build() -> dict[str, list[dict[str, Any]]]:
@@ -518,6 +541,7 @@ def build() -> dict[str, list[dict[str, Any]]]:
         _case(f"huge-{i}", "mixed", lab, note, req)
         for i, (lab, note, req) in enumerate(huge_cases())
     ]
+    files.update(cases_v2.build(_case_v2))
     return files
 
 
@@ -527,7 +551,7 @@ def main() -> None:
     for name, cases in build().items():
         lines = [orjson.dumps(c, option=orjson.OPT_SORT_KEYS).decode() for c in cases]
         data = ("\n".join(lines) + "\n").encode()
-        if name == "huge":  # megabytes of repeated tool output: stored compressed
+        if name.endswith("huge"):  # megabytes of repeated tool output: stored compressed
             (OUT / f"{name}.jsonl.gz").write_bytes(gzip.compress(data, mtime=0))
         else:
             (OUT / f"{name}.jsonl").write_bytes(data)

@@ -383,25 +383,30 @@ def codex(
 
 
 def aider(
-    turns: list[Turn], seed: str, *, model: str = "gpt-4.1"
+    turns: list[Turn], seed: str, *, model: str = "gpt-4.1", system: str = AIDER_SYSTEM
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
     body = {
         "model": model,
-        "messages": openai_messages(AIDER_SYSTEM, turns, seed, oc=False),
+        "messages": openai_messages(system, turns, seed, oc=False),
         "stream": True,
     }
     return "openai", {"user-agent": "litellm/1.77.5"}, body
 
 
 def sdk_openai(
-    text: str, *, model: str = "gpt-4o", system: str = ""
+    text: str | list[Turn], *, model: str = "gpt-4o", system: str = ""
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
-    body = {"model": model, "messages": openai_messages(system, [U(text)], text, oc=False)}
+    turns = [U(text)] if isinstance(text, str) else text
+    body = {"model": model, "messages": openai_messages(system, turns, str(turns[0]), oc=False)}
     return "openai", {"user-agent": "OpenAI/Python 1.109.1"}, body
 
 
 def sdk_anthropic(
-    text: str, *, model: str = "claude-sonnet-4-5"
+    text: str, *, model: str = "claude-sonnet-4-5", system: str = ""
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
-    body = {"model": model, "max_tokens": 1024, "messages": [{"role": "user", "content": text}]}
+    body: dict[str, Any] = {
+        "model": model, "max_tokens": 1024, "messages": [{"role": "user", "content": text}]
+    }  # fmt: skip
+    if system:
+        body["system"] = system
     return "anthropic", {"user-agent": "Anthropic/Python 0.69.0"}, body
