@@ -6,8 +6,9 @@ synchronously) in front of Redis, spoken to with ``redis.asyncio``:
 - reads: ``load(key)`` is awaited once before each routing decision. A
   session this replica read from Redis less than ``fresh_seconds`` ago is
   served from the cache with no round trip (an agent's tool loop); otherwise
-  one GET, waited for at most ``read_timeout`` (25 ms). A miss, a timeout or
-  an error leaves the local copy in place (or none: a fresh session). A key
+  one GET, waited for at most ``read_timeout`` (25 ms; a later answer still
+  fills the cache). A miss, a timeout or an error leaves the local copy in
+  place (or none: a fresh session). A key
   with a write still queued or in flight is never read back (the local copy
   is newer).
 - writes: ``put`` updates the cache and marks the key dirty; one write-behind
@@ -19,7 +20,7 @@ synchronously) in front of Redis, spoken to with ``redis.asyncio``:
   dropped write costs another replica a rescan, never a failed request.
 - failure: after a Redis error or timeout, reads and writes pause for a
   backoff (0.5 s doubling to 30 s); meanwhile the store is the memory store.
-  The change to down and back up is logged once each.
+  The change to down and back up is logged (at most once a minute).
 
 Consistency: last writer wins per session; a change another replica makes
 (a ``/lock`` routed there) is seen here within ``fresh_seconds``.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -41,6 +43,7 @@ from sidecar.sessions.state import MemoryStore, SessionState
 _log = logging.getLogger("tierline.sessions")
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 30.0
+LOG_EVERY = 60.0
 
 
 class RedisStore:
@@ -73,12 +76,14 @@ class RedisStore:
         self._inflight: frozenset[str] = frozenset()
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._reads: set[asyncio.Task[Any]] = set()  # GETs still running (bounded by backoff)
         self._wake = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._down_until = 0.0
         self._backoff = 0.0
         self._down = False
         self._full_warned = False
+        self._logged_at: float | None = None
         self.dropped = 0  # session writes that never reached Redis
         self.errors = 0  # Redis operations that failed or timed out
 
@@ -115,17 +120,29 @@ class RedisStore:
         synced = self._synced.get(key)
         if now < self._down_until or (synced is not None and now - synced < self._fresh):
             return
-        try:
-            async with asyncio.timeout(self._read_timeout):
-                data = await client.get(self._prefix + key)
-        except Exception as exc:  # down, slow, refused: route from the local copy
+        # Not cancelled at the deadline: cancelling would drop the connection (and a
+        # slow handshake would never finish); a late answer still fills the cache.
+        read: asyncio.Task[Any] = asyncio.ensure_future(client.get(self._prefix + key))
+        self._reads.add(read)
+        read.add_done_callback(functools.partial(self._read_done, key))
+        await asyncio.wait((read,), timeout=self._read_timeout)
+        if not read.done():
+            self._failed(TimeoutError(f"no answer in {self._read_timeout}s"), 0)
+
+    def _read_done(self, key: str, read: asyncio.Task[Any]) -> None:
+        self._reads.discard(read)
+        if read.cancelled():
+            return
+        exc = read.exception()
+        if exc is not None:  # down, refused: route from the local copy
             self._failed(exc, 0)
             return
         self._recovered()
         self._mark_synced(key)
+        data = read.result()
         state = SessionState.from_json(data) if data else None
-        if state is not None and key not in self._dirty:  # a put during the read wins
-            self._local.put(key, state)
+        if state is not None and key not in self._dirty and key not in self._inflight:
+            self._local.put(key, state)  # a put since the read was sent wins
 
     async def flush(self) -> None:
         """Write every dirty session now (the writer does this continuously)."""
@@ -169,10 +186,11 @@ class RedisStore:
     async def aclose(self) -> None:
         """Stop the writer, write what is dirty (bounded by the write timeout), disconnect."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for pending in (task, *self._reads):
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
         if self._clock() >= self._down_until:
             await self.flush()
         client, self._client = self._client, None
@@ -205,13 +223,23 @@ class RedisStore:
         self._down_until = self._clock() + self._backoff
         if not self._down:
             self._down = True
-            _log.warning(
-                {"event": "session_store_down", "error": repr(exc), "dropped": self.dropped}
-            )
+            if self._may_log():
+                _log.warning(
+                    {"event": "session_store_down", "error": repr(exc), "dropped": self.dropped}
+                )
 
     def _recovered(self) -> None:
         self._backoff = 0.0
         self._full_warned = False
         if self._down:
             self._down = False
-            _log.info({"event": "session_store_up", "dropped": self.dropped})
+            if self._may_log():
+                _log.info({"event": "session_store_up", "dropped": self.dropped})
+
+    def _may_log(self) -> bool:
+        """At most one down/up line a minute (a slow Redis may flap)."""
+        now = self._clock()
+        if self._logged_at is not None and now - self._logged_at < LOG_EVERY:
+            return False
+        self._logged_at = now
+        return True
