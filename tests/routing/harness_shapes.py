@@ -165,7 +165,9 @@ def anthropic_messages(
             result: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": tid,
-                "content": cc_result(turn.tool, turn.arg, turn.result, turn.error),
+                "content": cc_result(
+                    turn.tool, turn.arg, turn.result, turn.error, v2=agent_tool == "Agent"
+                ),
             }
             if turn.error:
                 result["is_error"] = True

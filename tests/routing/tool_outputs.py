@@ -156,13 +156,15 @@ def cc_numbered(lines: list[str], start: int = 1) -> str:
     return "\n".join(f"{i:>6}→{line}" for i, line in enumerate(lines, start))
 
 
-def cc_result(tool: str, arg: str, given: str | None, error: bool) -> str:
-    """A Claude Code tool_result content string."""
+def cc_result(tool: str, arg: str, given: str | None, error: bool, v2: bool = False) -> str:
+    """A Claude Code tool_result content string (``v2``: Claude Code 2.1.x wording)."""
     if tool == "read":
         return cc_numbered(file_lines(arg, given))
     if tool == "edit":
         if given and given not in ("...", "ok"):
             return given
+        if v2:
+            return f"The file {arg} has been updated successfully."
         start = _offset(arg)
         snippet = cc_numbered(file_lines(arg)[:8], start)
         return (
