@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -519,24 +520,29 @@ def build() -> dict[str, list[dict[str, Any]]]:
         _case(f"sdk-{i}", "sdk", lab, note, req)
         for i, (lab, note, req) in enumerate(SDK + header_cases())
     ]
-    shapes = {"cc": claude_code, "oc": opencode, "codex": codex}
+    shapes: dict[str, Callable[..., Any]] = {"cc": claude_code, "oc": opencode, "codex": codex}
     files["path_tags"] = [
         _case(f"path-{i}", HARNESS[h], lab, "path tags", shapes[h](turns, f"pt{i}"))
         for i, (h, lab, turns) in enumerate(PATHS)
-    ]  # type: ignore[operator]
-    fns = {"cc": claude_code, "oc": opencode, "codex": codex, "aider": aider}
+    ]
+    fns: dict[str, Callable[..., Any]] = {
+        "cc": claude_code,
+        "oc": opencode,
+        "codex": codex,
+        "aider": aider,
+    }
     files["holdout"] = [
         _case(f"holdout-{i}", HARNESS[h], lab, "held out", fns[h](turns, f"ho{i}"))
         for i, (h, lab, turns) in enumerate(HOLDOUT)
-    ]  # type: ignore[operator]
+    ]
     files["holdout2"] = [
         _case(f"holdout2-{i}", HARNESS[h], lab, "held out (2nd batch)", fns[h](turns, f"hp{i}"))
         for i, (h, lab, turns) in enumerate(HOLDOUT2)
-    ]  # type: ignore[operator]
+    ]
     files["holdout3"] = [
         _case(f"holdout3-{i}", HARNESS[h], lab, "held out (3rd batch)", fns[h](turns, f"hq{i}"))
         for i, (h, lab, turns) in enumerate(HOLDOUT3)
-    ]  # type: ignore[operator]
+    ]
     files["huge"] = [
         _case(f"huge-{i}", "mixed", lab, note, req)
         for i, (lab, note, req) in enumerate(huge_cases())

@@ -48,7 +48,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.tier == self.case["label"]
+        return bool(self.tier == self.case["label"])
 
 
 @dataclass(frozen=True)

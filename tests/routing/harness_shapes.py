@@ -398,7 +398,7 @@ def aider(
 def sdk_openai(
     text: str | list[Turn], *, model: str = "gpt-4o", system: str = ""
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
-    turns = [U(text)] if isinstance(text, str) else text
+    turns: list[Turn] = [U(text)] if isinstance(text, str) else text
     body = {"model": model, "messages": openai_messages(system, turns, str(turns[0]), oc=False)}
     return "openai", {"user-agent": "OpenAI/Python 1.109.1"}, body
 
