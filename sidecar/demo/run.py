@@ -83,7 +83,7 @@ async def play_demo(out: TextIO | None = None) -> Demo:
         app[OBSERVERS].append(collector)
         async with _serving(app) as tierline_url, ClientSession() as http:
             _emit(out, f"fake provider {fake_url}   tierline {tierline_url}\n\n")
-            rows = await _play(http, fake_url, tierline_url, SESSION)
+            rows = await play(http, fake_url, tierline_url, SESSION)
         # The runner has drained: every exchange has been observed.
         sections = [table(rows), "", totals(rows)]
         sections += attempt_trail(collector.exchanges)
@@ -124,9 +124,11 @@ def _emit(out: TextIO | None, text: str) -> None:
         out.flush()
 
 
-async def _play(
+async def play(
     http: ClientSession, fake_url: str, tierline_url: str, turns: Sequence[Turn]
 ) -> list[Row]:
+    """Send ``turns`` through tierline at ``tierline_url`` (scripting the fake provider at
+    ``fake_url`` first), one row per turn; also used by the telemetry and dashboard tests."""
     histories: dict[str, list[dict[str, Any]]] = {"claude-code": [], "opencode": []}
     rows = []
     for step, turn in enumerate(turns, 1):

@@ -158,9 +158,12 @@ class FastOTLPLogExporter(OTLPLogExporter):
     _cache: _Cache | None = None
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        client = getattr(self, "_client", None)  # the SDK's transport (pinned in pyproject)
+        if client is None:  # another SDK layout: its own encoder still works
+            return super().export(batch)
         if self._shutdown:
             return LogRecordExportResult.FAILURE
         if self._cache is None:
             self._cache = _Cache()
-        result = self._client.export(encode_logs(batch, self._cache))
+        result = client.export(encode_logs(batch, self._cache))
         return LogRecordExportResult.SUCCESS if result.success else LogRecordExportResult.FAILURE

@@ -102,9 +102,10 @@ class FastOTLPSpanExporter(OTLPSpanExporter):
     _cache: _Cache | None = None
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        if self._shutdown or any(s.links for s in spans):
+        client = getattr(self, "_client", None)  # the SDK's transport (pinned in pyproject)
+        if client is None or self._shutdown or any(s.links for s in spans):
             return super().export(spans)
         if self._cache is None:
             self._cache = _Cache()
-        result = self._client.export(encode_spans(spans, self._cache))
+        result = client.export(encode_spans(spans, self._cache))
         return SpanExportResult.SUCCESS if result.success else SpanExportResult.FAILURE

@@ -40,7 +40,7 @@ from aiohttp import ClientSession, web
 from sidecar.app import build_admin_app, build_app
 from sidecar.config import TelemetryConfig
 from sidecar.demo.fake_provider import build_fake_app
-from sidecar.demo.run import DEMO_KEY, _play, demo_config
+from sidecar.demo.run import DEMO_KEY, demo_config, play
 from sidecar.demo.story import SESSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +201,7 @@ async def play_session(stack: Stack) -> int:
     request is the one that finds them resting (cooldown skips).
     """
     async with ClientSession() as http:
-        rows = await _play(http, stack.fake, stack.tierline, SESSION)  # edits, commits, PR, outage
+        rows = await play(http, stack.fake, stack.tierline, SESSION)  # edits, commits, PR, outage
         sent = len(rows)
         for tier in ("reasoning", "coding", "quick"):  # every tier; header overrides; tags
             headers = {"x-tierline-tier": tier, "x-tierline-tags": "auth,migration"}

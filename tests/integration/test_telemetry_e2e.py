@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,11 @@ from aiohttp.test_utils import TestServer
 from sidecar.app import build_app
 from sidecar.config import TelemetryConfig
 from sidecar.demo.fake_provider import build_fake_app
-from sidecar.demo.run import _play, demo_config
+from sidecar.demo.run import demo_config, play
 from sidecar.demo.story import SESSION
 from sidecar.telemetry import names
 from sidecar.telemetry.http import TELEMETRY_STATE
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.fakes.otlp import RECEIVER, Receiver, build_otlp_app  # noqa: E402
+from tests.fakes.otlp import RECEIVER, Receiver, build_otlp_app
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 HEADERS = {"x-api-key": "demo-key", "anthropic-version": "2023-06-01"}
@@ -67,7 +64,7 @@ async def session(aiohttp_server: Any) -> AsyncIterator[Session]:
     tierline = await aiohttp_server(app)
     url = str(tierline.make_url("")).rstrip("/")
     async with ClientSession() as http:
-        rows = await _play(http, fake_url, url, SESSION)
+        rows = await play(http, fake_url, url, SESSION)
         # One more request during an outage of sonnet's provider: tierline falls back.
         outage = {"model": "claude-sonnet-4-5", "replies": [{"behavior": "overloaded529"}] * 8}
         async with http.post(fake_url + "/_fake/script", json=outage) as resp:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,9 +24,7 @@ from sidecar.telemetry import names
 from sidecar.telemetry.record import TelemetryRecorder
 from sidecar.telemetry.settings import resolve_settings
 from sidecar.telemetry.setup import Telemetry, build_telemetry
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.fakes.otlp import RECEIVER, Receiver, build_otlp_app  # noqa: E402
+from tests.fakes.otlp import RECEIVER, Receiver, build_otlp_app
 
 FAKE = ProviderConfig("fake", "openai", "http://127.0.0.1:9/v1")
 BACKUP = ProviderConfig("backup", "anthropic", "http://127.0.0.1:9/anthropic")
