@@ -11,7 +11,9 @@ OpenCode          edit {filePath, oldString, newString, replaceAll},
                   write {filePath, content}, patch / apply_patch {patchText}, bash {command}
 Codex             apply_patch {input} or a raw ``*** Begin Patch`` text (custom tool),
                   shell {command: [argv]} (``["apply_patch", patch]`` is an edit),
-                  shell_command {command}, exec_command {cmd}, local_shell {command}
+                  shell_command {command}, exec_command {cmd}, local_shell {command},
+                  exec: JavaScript (raw, or {input}) calling ``tools.apply_patch``,
+                  ``tools.exec_command``, ``tools.shell``... (see ``codex_exec``)
 OpenHands         str_replace_editor / file_editor {command: create | str_replace |
                   insert, path, file_text, old_str, new_str}, execute_bash {command}
 Cline (native)    write_to_file {path, content}, replace_in_file {path, diff},
@@ -30,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from sidecar.signals.codex_exec import nested_calls
 from sidecar.signals.lines import (
     FileChange,
     count_added,
@@ -41,7 +44,14 @@ from sidecar.signals.lines import (
 )
 from sidecar.signals.shell import ShellIntent, read_command
 
-__all__ = ["EditProposal", "Proposal", "ShellProposal", "parse_args", "parse_call"]
+__all__ = [
+    "EditProposal",
+    "ExecProposal",
+    "Proposal",
+    "ShellProposal",
+    "parse_args",
+    "parse_call",
+]
 
 
 @dataclass(frozen=True)
@@ -68,19 +78,52 @@ Proposal = EditProposal | ShellProposal
 Args = Mapping[str, Any]
 
 
-def parse_call(name: str, arguments: str) -> Proposal | None:
+@dataclass(frozen=True)
+class ExecProposal:
+    """A Codex ``exec`` program: what its nested tool calls propose, in program order."""
+
+    tool: str
+    parts: tuple[Proposal, ...]
+
+
+def parse_call(name: str, arguments: str) -> Proposal | ExecProposal | None:
     """What the call ``name(arguments)`` proposes; None when it is of no interest.
 
     ``arguments`` is the raw JSON text of the call (or, for a Codex custom
-    ``apply_patch`` tool, the raw patch). Never raises.
+    ``apply_patch`` / ``exec`` tool, the raw patch / program). Never raises.
     """
     key = name.lower()
     args = _loads(arguments)
+    if key in _EXEC_TOOLS:
+        if isinstance(args, Mapping):
+            source = args.get("input")  # a custom tool translated to a function tool
+            return _exec(name, source) if isinstance(source, str) else parse_args(name, args)
+        return _exec(name, arguments)
     if not isinstance(args, Mapping):
         if is_codex_patch(arguments) and key in _PATCH_TOOLS:
             return _patch(name, arguments)
         return None
     return parse_args(name, args)
+
+
+def _exec(name: str, source: str) -> ExecProposal | None:
+    """The edits and commits of the nested ``tools.NAME(...)`` calls of a program."""
+    parts: list[Proposal] = []
+    for tool, arg in nested_calls(source):
+        key = tool.lower()
+        proposal: Proposal | None = None
+        try:
+            if key in _PATCH_TOOLS:
+                text = arg if isinstance(arg, str) else _s(arg, "input", "patch")
+                proposal = _patch("apply_patch", text) if text.strip() else None
+            elif _HANDLERS.get(key) is _shell:
+                args = {"command": arg} if isinstance(arg, str) else arg
+                proposal = _shell(tool, args) if isinstance(args, Mapping) else None
+        except (TypeError, ValueError, AttributeError):
+            proposal = None
+        if proposal is not None:
+            parts.append(proposal)
+    return ExecProposal(name, tuple(parts)) if parts else None
 
 
 def parse_args(name: str, args: Mapping[str, Any]) -> Proposal | None:
@@ -214,6 +257,7 @@ def _quote(part: str) -> str:
 
 
 _PATCH_TOOLS = frozenset({"apply_patch", "patch", "applypatch"})
+_EXEC_TOOLS = frozenset({"exec"})  # Codex's freeform JavaScript tool
 _HANDLERS: dict[str, Callable[[str, Args], Proposal | None]] = {
     "edit": _edit,
     "replace": _edit,

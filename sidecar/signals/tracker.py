@@ -25,6 +25,12 @@ next request races ahead of ``propose`` the call is counted from the history
 (model ``"unknown"``) and the late ``propose`` is ignored: attribution may
 suffer, the count never doubles.
 
+A Codex ``exec`` call (a JavaScript program calling nested tools, see
+``codex_exec``) is one call with one result: its patches count when the
+program completed (none when it failed, threw or is still running; a program
+that caught a patch failure and printed it counts none either), its commits
+and PRs when their ``[branch sha]`` lines / URLs are in what it printed.
+
 Text-format edits (aider SEARCH/REPLACE, Cline XML) have no call id: the
 latest assistant message holding them is settled by the user message after
 it and keyed by a hash of its text.
@@ -38,6 +44,7 @@ recorder's ``on_request``/``on_exchange``).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +52,7 @@ from typing import Any
 
 from sidecar.exchange import Protocol, ToolCall
 from sidecar.protocols.conversation import Conversation, Message, ToolResult
+from sidecar.signals.codex_exec import read_output
 from sidecar.signals.events import (
     UNKNOWN_MODEL,
     Commit,
@@ -55,7 +63,13 @@ from sidecar.signals.events import (
 )
 from sidecar.signals.languages import OTHER, language_of
 from sidecar.signals.outcome import Outcome, Result, classify, is_rejected, normalise_output
-from sidecar.signals.schemas import EditProposal, Proposal, ShellProposal, parse_call
+from sidecar.signals.schemas import (
+    EditProposal,
+    ExecProposal,
+    Proposal,
+    ShellProposal,
+    parse_call,
+)
 from sidecar.signals.shell import commits_in_output, prs_in_output
 from sidecar.signals.textedits import (
     TextCall,
@@ -68,12 +82,18 @@ __all__ = ["SignalTracker"]
 
 # How far back from the fresh tool results to look for their calls.
 _CALL_LOOKBACK = 64
+# A patch failure an ``exec`` program caught and printed (the program still completed).
+_PATCH_FAILED = re.compile(
+    r"apply_patch verification failed|failed to find (?:expected lines|context)"
+    r"|patch rejected by (?:the )?user",
+    re.IGNORECASE,
+)
 _PROTOCOLS = frozenset({"openai", "anthropic", "responses"})
 
 
 @dataclass(frozen=True)
 class _Pending:
-    proposal: Proposal
+    proposal: Proposal | ExecProposal
     model: str
 
 
@@ -186,7 +206,9 @@ def _text_edits(msg: Message) -> bool:
     return not msg.tool_calls and bool(msg.text) and has_text_edits(msg.text)
 
 
-def _find_call(conversation: Conversation, boundary: int, call_id: str) -> Proposal | None:
+def _find_call(
+    conversation: Conversation, boundary: int, call_id: str
+) -> Proposal | ExecProposal | None:
     """The proposal of call ``call_id`` from the assistant messages before the fresh tail."""
     for i in range(boundary, max(boundary - _CALL_LOOKBACK, -1), -1):
         for call in conversation.message(i).tool_calls:
@@ -195,7 +217,9 @@ def _find_call(conversation: Conversation, boundary: int, call_id: str) -> Propo
     return None
 
 
-def _events(proposal: Proposal, model: str, result: Result) -> list[SignalEvent]:
+def _events(proposal: Proposal | ExecProposal, model: str, result: Result) -> list[SignalEvent]:
+    if isinstance(proposal, ExecProposal):
+        return _exec_events(proposal, model, result)
     if isinstance(proposal, ShellProposal):
         return _shell_events(proposal, model, result)
     return _edit_events(proposal, model, classify(result))
@@ -208,6 +232,30 @@ def _shell_events(proposal: ShellProposal, model: str, result: Result) -> list[S
     prs = min(proposal.intent.prs, prs_in_output(result.text))
     events: list[SignalEvent] = [Commit(model) for _ in range(commits)]
     events.extend(PullRequest(model) for _ in range(prs))
+    return events
+
+
+def _exec_events(proposal: ExecProposal, model: str, result: Result) -> list[SignalEvent]:
+    """Events of the nested calls of a Codex ``exec`` program (see the module docstring)."""
+    out = read_output(result.text)
+    if is_rejected(result) or is_rejected(Result(out.error, False)):
+        outcome = Outcome.REJECTED
+    elif out.status == "completed":
+        outcome = Outcome.FAILED if _PATCH_FAILED.search(out.text) else Outcome.DONE
+    elif out.status == "":
+        outcome = classify(result)
+    else:  # failed (which nested call threw is not known) or still running
+        outcome = Outcome.FAILED
+    events: list[SignalEvent] = []
+    commits = prs = 0
+    for part in proposal.parts:
+        if isinstance(part, ShellProposal):
+            commits, prs = commits + part.intent.commits, prs + part.intent.prs
+        elif outcome is not Outcome.FAILED:
+            events.extend(_edit_events(part, model, outcome))
+    if outcome is not Outcome.REJECTED:
+        events.extend(Commit(model) for _ in range(min(commits, commits_in_output(out.text))))
+        events.extend(PullRequest(model) for _ in range(min(prs, prs_in_output(out.text))))
     return events
 
 

@@ -1,0 +1,423 @@
+"""Codex's freeform ``exec`` tool: the nested tool calls in its JavaScript, and its output.
+
+Codex CLI (0.169, with a model it has metadata for) offers the model one freeform
+tool, ``exec``, whose input is a JavaScript program calling the real tools on a
+``tools`` object: ``await tools.apply_patch("*** Begin Patch ...")``,
+``await tools.exec_command({cmd: "git commit -m x"})``, ``tools.shell({command:
+[...]})``. Several calls may sit in one program.
+
+``nested_calls(source)`` reads the program with a small, strict scanner (no
+evaluation): comments, string, template and regex literals are skipped, and at
+each ``tools.NAME(`` outside them the first argument is read if it is static:
+
+- a string literal (``'...'``, ``"..."``, or a template literal without
+  ``${...}``; escapes ``\\n \\t \\r \\b \\f \\v \\0 \\xHH \\uHHHH \\u{H..}``, quotes,
+  backslashes and line continuations), or several of them joined with ``+``;
+- an object literal (keys plain, quoted or numeric) whose values are such
+  strings, numbers, ``true``/``false``/``null``, arrays or objects of them; a
+  property whose value is anything else is left out of the object;
+- an array of such values (an element that is not static drops the array).
+
+Anything else (a variable, a call, an interpolated template, ``String.raw``) is
+dynamic: that call is left out. Malformed or oversized programs give what was
+read before the problem, never an exception.
+
+``read_output(text)`` splits what ``exec`` returned (``Script completed`` /
+``Script failed`` / ``Script running ...``, a ``Wall time`` line, ``Output:``,
+then the program's ``text(...)`` items, and ``Script error:`` when it threw) and
+unwraps JSON-stringified tool results (``{"output": "...", "exit_code": 0}``), so a
+commit line printed by a nested ``exec_command`` is found at the start of a line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["ExecOutput", "MAX_CALLS", "MAX_SOURCE", "nested_calls", "read_output"]
+
+MAX_SOURCE = 512 * 1024  # characters of program read; the rest is ignored
+MAX_CALLS = 64  # nested tool calls read per program
+_MAX_DEPTH = 8  # nesting of object/array literals
+
+# The next thing the scanner must look at: a literal, a slash, or a ``tools.NAME(`` call.
+_NEXT = re.compile(r"""['"`/]|(?<![\w$.])tools\s*\.\s*([A-Za-z_$][\w$]*)\s*\(""")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)")
+_WS = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+_PLAIN = {
+    '"': re.compile(r'[^"\\\n\r]*'),
+    "'": re.compile(r"[^'\\\n\r]*"),
+    "`": re.compile(r"[^`\\$]*"),
+}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+_REGEX_BEFORE = frozenset("(,=:[!&|?{};+-*%<>~^")
+_CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+class _NotStatic(Exception):
+    """The expression at hand is not a static literal (or the source is malformed)."""
+
+
+def nested_calls(source: str) -> list[tuple[str, Any]]:
+    """``(tool name, static first argument)`` of each ``tools.NAME(...)`` call, in order.
+
+    Calls whose argument is dynamic are left out; never raises.
+    """
+    src = source[:MAX_SOURCE]
+    calls: list[tuple[str, Any]] = []
+    i = 0
+    while len(calls) < MAX_CALLS:
+        match = _NEXT.search(src, i)
+        if match is None:
+            break
+        if match.group(1) is not None:
+            arg = _argument(src, match.end())
+            if arg is not _DYNAMIC:
+                calls.append((match.group(1), arg))
+            i = match.end()  # the argument's literals are skipped by the branches below
+            continue
+        i = _skip_token(src, match.start())
+        if i < 0:
+            break  # unterminated literal or comment: nothing after it can be trusted
+    return calls
+
+
+_DYNAMIC: Any = object()  # immutable sentinel: "this argument is not static"
+
+
+def _argument(src: str, i: int) -> Any:
+    try:
+        value, end = _value(src, i, 0)
+        end = _ws(src, end)
+        if src[end] not in ",)":
+            return _DYNAMIC
+        return value
+    except (_NotStatic, IndexError, RecursionError):
+        return _DYNAMIC
+
+
+def _skip_token(src: str, i: int) -> int:
+    """Index after the literal or comment starting at ``i`` (or ``i + 1``); -1 if unterminated."""
+    c = src[i]
+    if c in "'\"`":
+        return _skip_string(src, i)
+    nxt = src[i + 1 : i + 2]
+    if nxt == "/":
+        end = src.find("\n", i)
+        return len(src) if end < 0 else end
+    if nxt == "*":
+        end = src.find("*/", i + 2)
+        return -1 if end < 0 else end + 2
+    before = _previous(src, i)
+    if before == "" or before in _REGEX_BEFORE:
+        return _skip_regex(src, i)
+    return i + 1  # division
+
+
+def _previous(src: str, i: int) -> str:
+    """The last non-blank character before ``i`` ('' at the start)."""
+    j = i - 1
+    while j >= 0 and src[j] in " \t\r\n":
+        j -= 1
+    return src[j] if j >= 0 else ""
+
+
+def _skip_regex(src: str, i: int) -> int:
+    j, in_class = i + 1, False
+    while j < len(src):
+        c = src[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "\n":
+            return i + 1  # not a regex after all
+        if c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "/" and not in_class:
+            return j + 1
+        j += 1
+    return i + 1
+
+
+def _skip_string(src: str, i: int) -> int:
+    """Index after the string or template literal at ``i`` (templates may nest); -1 if open."""
+    quote, j, n = src[i], i + 1, len(src)
+    while j < n:
+        c = src[j]
+        if c == "\\":
+            j += 2
+        elif c == quote:
+            return j + 1
+        elif c in "\n\r" and quote != "`":
+            return -1
+        elif quote == "`" and src.startswith("${", j):
+            j = _skip_balanced(src, j + 2, "}")
+            if j < 0:
+                return -1
+        else:
+            j += 1
+    return -1
+
+
+def _skip_balanced(src: str, i: int, closer: str) -> int:
+    """Index after the ``closer`` that ends the bracketed expression opened before ``i``."""
+    depth, n = 1, len(src)
+    while i < n:
+        c = src[i]
+        if c in "'\"`":
+            i = _skip_string(src, i)
+            if i < 0:
+                return -1
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1 if c == closer else -1
+        i += 1
+    return -1
+
+
+def _skip_expression(src: str, i: int) -> int:
+    """Index of the ``,`` or closing bracket ending the expression at ``i`` (depth 0)."""
+    n = len(src)
+    while i < n:
+        c = src[i]
+        if c in "'\"`":
+            i = _skip_string(src, i)
+        elif c in "([{":
+            i = _skip_balanced(src, i + 1, {"(": ")", "[": "]", "{": "}"}[c])
+        elif c in ",)]}":
+            return i
+        else:
+            i += 1
+        if i < 0:
+            break
+    raise _NotStatic
+
+
+# -- static values ---------------------------------------------------------------------
+
+
+def _ws(src: str, i: int) -> int:
+    match = _WS.match(src, i)
+    return match.end() if match else i
+
+
+def _value(src: str, i: int, depth: int) -> tuple[Any, int]:
+    i = _ws(src, i)
+    c = src[i]
+    if c in "'\"`":
+        return _strings(src, i)
+    if depth >= _MAX_DEPTH:
+        raise _NotStatic
+    if c == "{":
+        return _object(src, i + 1, depth + 1)
+    if c == "[":
+        return _array(src, i + 1, depth + 1)
+    number = _NUMBER.match(src, i)
+    if number:
+        digits = number.group()
+        return (int(digits, 16) if "x" in digits.lower() else float(digits)), number.end()
+    ident = _IDENT.match(src, i)
+    if ident and ident.group() in _CONSTANTS:
+        return _CONSTANTS[ident.group()], ident.end()
+    raise _NotStatic
+
+
+def _strings(src: str, i: int) -> tuple[str, int]:
+    """One string literal, or several joined with ``+``."""
+    parts: list[str] = []
+    while True:
+        text, i = _literal(src, i)
+        parts.append(text)
+        j = _ws(src, i)
+        if src[j : j + 1] != "+":
+            return "".join(parts), i
+        k = _ws(src, j + 1)
+        if src[k : k + 1] not in ("'", '"', "`"):
+            raise _NotStatic  # "a" + name
+        i = k
+
+
+def _object(src: str, i: int, depth: int) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    while True:
+        i = _ws(src, i)
+        if src[i] == "}":
+            return out, i + 1
+        key, i = _key(src, i)
+        i = _ws(src, i)
+        if key is not None and src[i] == ":":
+            try:
+                value, end = _value(src, i + 1, depth)
+                end = _ws(src, end)
+                if src[end] not in ",}":
+                    raise _NotStatic
+                out[key] = value
+                i = end
+            except _NotStatic:
+                i = _skip_expression(src, i + 1)  # a dynamic property: left out
+        else:
+            i = _skip_expression(src, i)  # shorthand, spread, method, computed key
+        if src[i] == ",":
+            i += 1
+        elif src[i] != "}":
+            raise _NotStatic
+
+
+def _key(src: str, i: int) -> tuple[str | None, int]:
+    c = src[i]
+    if c in "'\"":
+        return _literal(src, i)
+    match = _IDENT.match(src, i) or _NUMBER.match(src, i)
+    if match:
+        return match.group(), match.end()
+    return None, i
+
+
+def _array(src: str, i: int, depth: int) -> tuple[list[Any], int]:
+    out: list[Any] = []
+    while True:
+        i = _ws(src, i)
+        if src[i] == "]":
+            return out, i + 1
+        value, i = _value(src, i, depth)
+        out.append(value)
+        i = _ws(src, i)
+        if src[i] == ",":
+            i += 1
+        elif src[i] != "]":
+            raise _NotStatic
+
+
+def _literal(src: str, i: int) -> tuple[str, int]:
+    """The text of the string or template literal at ``i`` and the index after it."""
+    quote = src[i]
+    plain = _PLAIN[quote]
+    parts: list[str] = []
+    surrogates = False
+    j = i + 1
+    while True:
+        run = plain.match(src, j)
+        if run is not None:
+            parts.append(run.group())
+            j = run.end()
+        c = src[j]  # IndexError when unterminated
+        if c == quote:
+            break
+        if c == "$":  # templates only
+            if src.startswith("${", j):
+                raise _NotStatic
+            parts.append("$")
+            j += 1
+        elif c == "\\":
+            text, j = _escape(src, j + 1)
+            surrogates = surrogates or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+            parts.append(text)
+        else:
+            raise _NotStatic  # a raw line break in a '...' or "..." string
+    text = "".join(parts)
+    if quote == "`" and "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if surrogates:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text, j + 1
+
+
+def _escape(src: str, j: int) -> tuple[str, int]:
+    """The character(s) of the escape whose letter is at ``j``, and the index after it."""
+    c = src[j]
+    if c in _ESCAPES:
+        return _ESCAPES[c], j + 1
+    if c == "0" and not src[j + 1 : j + 2].isdigit():
+        return "\0", j + 1
+    if c in "123456789":
+        raise _NotStatic  # legacy octal escapes
+    if c == "x":
+        return chr(_hex(src[j + 1 : j + 3], 2)), j + 3
+    if c == "u":
+        if src[j + 1 : j + 2] == "{":
+            end = src.find("}", j + 2, j + 10)
+            if end < 0:
+                raise _NotStatic
+            code = _hex(src[j + 2 : end], 0)
+            if code > 0x10FFFF:
+                raise _NotStatic
+            return chr(code), end + 1
+        return chr(_hex(src[j + 1 : j + 5], 4)), j + 5
+    if c == "\r":
+        return "", j + (2 if src[j + 1 : j + 2] == "\n" else 1)  # line continuation
+    if c in "\n\u2028\u2029":
+        return "", j + 1
+    return c, j + 1  # \" \' \\ \` \$ \/ and any other identity escape
+
+
+def _hex(digits: str, width: int) -> int:
+    if not digits or (width and len(digits) != width):
+        raise _NotStatic
+    try:
+        return int(digits, 16)
+    except ValueError:
+        raise _NotStatic from None
+
+
+# -- output ----------------------------------------------------------------------------
+
+_ENVELOPE = re.compile(
+    r"\A\s*Script (completed|failed|running)\b[^\n]*\n(?:[^\n]*\n){0,3}?Output:[ \t]*\n?"
+)
+_SCRIPT_ERROR = re.compile(r"^Script error:\s*", re.MULTILINE)
+_MAX_JSON_LINE = 1 << 20
+
+
+@dataclass(frozen=True)
+class ExecOutput:
+    """What an ``exec`` call returned.
+
+    ``status`` is ``"completed"``, ``"failed"``, ``"running"`` (the cell yielded and
+    keeps running) or ``""`` (no ``Script ...`` envelope). ``text`` is what the
+    program printed, with the ``output`` of each JSON-stringified tool result on
+    its own lines after it; ``error`` is the ``Script error:`` text ('' if none).
+    """
+
+    status: str
+    text: str
+    error: str
+
+
+def read_output(raw: str) -> ExecOutput:
+    """Split an ``exec`` result into status, printed text and error; never raises."""
+    match = _ENVELOPE.match(raw)
+    status, body = (match.group(1), raw[match.end() :]) if match else ("", raw)
+    error = ""
+    found = _SCRIPT_ERROR.search(body)
+    if found:
+        error = body[found.end() :]
+    unwrapped = [out for line in body.splitlines() for out in _json_outputs(line)]
+    text = "\n".join([body, *unwrapped]) if unwrapped else body
+    return ExecOutput(status, text, error)
+
+
+def _json_outputs(line: str) -> list[str]:
+    """The ``output`` strings of a JSON-stringified tool result (or a list of them)."""
+    line = line.strip()
+    if not line or line[0] not in "{[" or len(line) > _MAX_JSON_LINE:
+        return []
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [
+        item["output"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("output"), str)
+    ]
