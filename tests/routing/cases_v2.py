@@ -69,6 +69,17 @@ CC: list[tuple[str, list[Turn]]] = [
     (C, [U("pin the versions in requirements.txt to what's installed"), T("bash", "pip freeze", "aiohttp==3.10.10\nattrs==24.2.0\norjson==3.10.7\npydantic==2.9.2")]),
     (R, [U("I'm not sure the caching we added last week is still correct now that prices can change mid-day. think it through")]),
     (C, [U("add a CHANGELOG entry for the --since flag")]),
+    (C, [U("Add pagination to /v1/exports"), T("read", "src/acme/api/exports.py"), T("edit", "src/acme/api/exports.py"), T("edit", "src/acme/api/schemas.py"), T("edit", "tests/test_exports.py"), T("bash", "pytest -q", o.PYTEST_PASS), A("Paginated with `cursor` and `limit`."), U("and the same for /v1/imports")]),
+    (R, [U("Upgrade SQLAlchemy to 2.0"), T("edit", "pyproject.toml"), T("edit", "src/acme/db.py"), T("bash", "pytest -q", o.PYTEST_FAIL, True)]),
+    (C, [U("how does the user lookup cache work?"), T("read", "src/acme/users.py"), A("It is a plain dict keyed by user id, never evicted."), U("ok, switch it to functools.lru_cache with 1024 entries")]),
+    (R, [U("I think the refund math is off"), T("read", "src/acme/refunds.py"), T("bash", "pytest tests/test_refunds.py -q", o.PYTEST_PASS), A("All refund tests pass."), U("they pass, but customers are still being refunded the full amount")]),
+    (C, [U("write staging values for the helm chart"), T("read", "helm/acme/values.yaml"), T("write", "helm/acme/values-staging.yaml")]),
+    (R, [U("review the middleware I just wrote"), T("read", "lib/auth/middleware.ts")]),
+    (C, [U("commit this"), T("bash", "git add -A && git commit -m 'Add --since to the export command'", o.GIT_COMMIT), A("Committed as 1a2b3c4."), U("push it and open a PR")]),
+    (R, [U("the e2e suite has been flaky since yesterday"), T("bash", "npx playwright test", o.PLAYWRIGHT_FLAKY)]),
+    (C, [U("Add the notes field end to end"), T("edit", "src/acme/models.py"), T("edit", "src/acme/api/schemas.py"), T("edit", "src/acme/api/routes.py"), T("edit", "web/src/NoteField.tsx")]),
+    (R, [U("why is the monthly report so slow?"), T("bash", "python -m cProfile -s cumtime scripts/report.py", o.CPROFILE)]),
+    (C, [U("add docstrings to the public functions in export.py"), T("read", "src/acme/export.py"), T("edit", "src/acme/export.py")]),
 ]  # fmt: skip
 
 CC_BACKGROUND: list[tuple[str, str, Req]] = [
@@ -78,6 +89,7 @@ CC_BACKGROUND: list[tuple[str, str, Req]] = [
     (Q, "Explore subagent with results", claude_code([U("Find where webhook deliveries are enqueued; medium thoroughness"), T("grep", "deliver(", o.RG_OUT)], "v2bg4", model="claude-haiku-4-5", system=CC_EXPLORE_SYSTEM)),
     (C, "general-purpose subagent doing an edit", claude_code([U("Update every call site of fetch_user to pass include_deleted=False explicitly"), T("grep", "fetch_user(", o.GREP_FILES), T("edit", "src/acme/cli.py")], "v2bg5", system=CC_TASK_SYSTEM)),
     (R, "general-purpose subagent asked for a root cause", claude_code([U("Read the job worker and explain how a job could end up running twice. Report the root cause, do not change code."), T("read", "src/jobs/worker.py")], "v2bg6", system=CC_TASK_SYSTEM)),
+    (Q, "Explore subagent, glob and grep results", claude_code([U("Locate the Helm chart and every values file; quick"), T("glob", "**/values*.yaml", "/home/dev/acme/helm/acme/values.yaml\n/home/dev/acme/helm/acme/values-prod.yaml"), T("grep", "replicaCount", o.GREP_FILES)], "v2bg7", model="claude-haiku-4-5", system=CC_EXPLORE_SYSTEM)),
 ]  # fmt: skip
 
 OC: list[tuple[str, list[Turn]]] = [
@@ -95,6 +107,10 @@ OC: list[tuple[str, list[Turn]]] = [
     (C, [U("which test runner does this use?"), T("glob", "**/*.test.ts", "src/api/notes.test.ts\nsrc/lib/date.test.ts"), T("read", "package.json", '{\n  "name": "notes",\n  "scripts": { "test": "bun test", "dev": "vite" }\n}')]),
     (C, [U("move the date helpers into src/lib/date.ts"), A("I'll move formatDate, parseDate and addDays and update imports. Proceed?"), U("ok")]),
     (R, [U("the sync sometimes uploads an older version of a note over a newer one")]),
+    (C, [U("add a delete button"), T("edit", "src/components/Note.tsx"), T("bash", "bun test", o.BUN_PASS), A("Added."), U("nice. also ask for confirmation first")]),
+    (R, [U("the notes list flickers whenever a sync runs"), T("read", "src/sync/engine.ts"), T("read", "src/components/NoteList.tsx")]),
+    (C, [U("type the API responses"), T("edit", "src/api/types.ts"), T("edit", "src/api/notes.ts"), T("bash", "bunx tsc --noEmit", "")]),
+    (R, [U("sanity check this before I ship it"), T("bash", "git diff main", o.GIT_DIFF)]),
 ]  # fmt: skip
 
 OC_BACKGROUND: list[tuple[str, str, Req]] = [
@@ -118,6 +134,10 @@ CODEX: list[tuple[str, list[Turn]]] = [
     (C, [U("add a --json flag to status"), A("I can add it to `status` and `list`, using serde_json. Go ahead?"), U("y")]),
     (R, [U("add an index on orders.customer_id"), T("write", "migrations/0031_orders_customer_idx.sql")]),
     (C, [U("bump tokio to 1.41"), T("edit", "Cargo.toml"), T("bash", "cargo build", "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 41.22s")]),
+    (C, [U("where is the status command defined?"), T("grep", "fn status", "src/commands/status.rs:12:pub fn status(opts: &Opts) -> Result<()> {"), T("read", "src/commands/status.rs"), A("It's in src/commands/status.rs; options come from `Opts`."), U("ok, add a --verbose flag there")]),
+    (R, [U("cargo test hangs forever on the integration tests"), T("bash", "cargo test --test integration", o.CARGO_HANG, True)]),
+    (C, [U("add the timeout option to acme-http"), T("edit", "crates/acme-http/src/lib.rs"), T("bash", "cargo test -p acme-http", o.CARGO_TEST_PASS), A("Done."), U("apply the same change to acme-grpc and acme-ws")]),
+    (R, [U("the release binary crashes on startup on macOS, linux is fine"), T("bash", "./target/release/acme --version", "acme 0.9.0")]),
 ]  # fmt: skip
 
 SR = "{path}\n```python\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n```"
@@ -141,6 +161,8 @@ AIDER: list[tuple[str, list[Turn]]] = [
     (C, [U("rename get_data to fetch_rows everywhere")]),
     (R, [U("the parser chokes on nested quotes, can you work out why?")]),
     (R, [U("what's the cleanest way to let both sync and async callers use this client without duplicating everything?")]),
+    (C, [U("add a --limit option"), A(SR.format(path="cli.py", old="def main(argv=None):", new='def main(argv=None):\n    parser = argparse.ArgumentParser(prog="acme")\n    parser.add_argument("--limit", type=int)')), U(o.FLAKE8)]),
+    (R, [U("make refund() support partial refunds"), A(SR.format(path="refunds.py", old="remaining = order.total", new="remaining = order.total - amount")), U(o.PYTEST_FAIL)]),
 ]  # fmt: skip
 
 AIDER_BACKGROUND: list[tuple[str, str, Req]] = [
@@ -161,6 +183,8 @@ SDK: list[tuple[str, str, Req]] = [
     (C, "add type hints", sdk_openai("Add type hints to this function:\n```python\ndef merge(a, b, key=None):\n    out = dict(a)\n    for k, v in b.items():\n        out[key(k) if key else k] = v\n    return out\n```")),
     (Q, "naming", sdk_openai("Suggest a better name for this function: def f(xs): return [x for x in xs if x]", model="gpt-4o-mini")),
     (R, "architecture question with a system prompt", sdk_anthropic("We are splitting a Django monolith into services. Orders, billing and notifications share tables. What should we split first and how do we handle the shared tables?", system="You are an expert software architect.")),
+    (C, "multi-turn code generation", sdk_openai([U("write a python function that slugifies a title"), A("```python\nimport re\n\ndef slugify(title: str) -> str:\n    return re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')\n```"), U("make it handle accented characters like é and ü")])),
+    (Q, "multi-turn chat summary", sdk_anthropic("Summarize the following support thread in two sentences:\n\nCustomer: my export is empty.\nAgent: which date range?\nCustomer: last week.\nAgent: fixed, the filter was inverted.", model="claude-haiku-4-5")),
 ]  # fmt: skip
 
 

@@ -315,3 +315,49 @@ RG_OUT = """src/webhooks/deliver.py:18:def deliver(event: Event) -> None:
 src/webhooks/deliver.py:44:    queue.enqueue(deliver, event, retry=Retry(max=5))
 src/webhooks/routes.py:61:    deliver(event)
 src/jobs/sweeper.py:12:from webhooks.deliver import deliver"""
+
+GIT_COMMIT = """[feature/export-since 1a2b3c4] Add --since to the export command
+ 3 files changed, 88 insertions(+), 4 deletions(-)"""
+
+PLAYWRIGHT_FLAKY = """Running 48 tests using 4 workers
+
+  ✘  17 [chromium] › checkout.spec.ts:42:7 › checkout › pays with a saved card (retry #1) (30.0s)
+  ✓  17 [chromium] › checkout.spec.ts:42:7 › checkout › pays with a saved card (retry #2) (4.1s)
+
+  1 flaky
+    [chromium] › checkout.spec.ts:42:7 › checkout › pays with a saved card
+  47 passed (1.4m)"""
+
+CPROFILE = """         2841519 function calls (2790233 primitive calls) in 9.412 seconds
+
+   Ordered by: cumulative time
+
+   ncalls  tottime  percall  cumtime  percall filename:lineno(function)
+        1    0.004    0.004    9.412    9.412 report.py:1(<module>)
+      412    0.021    0.000    8.903    0.022 query.py:88(fetch_customer)
+      412    8.512    0.021    8.512    0.021 {method 'execute' of 'psycopg.Cursor' objects}
+    50211    0.208    0.000    0.311    0.000 format.py:12(money)"""
+
+CARGO_HANG = """    Finished `test` profile [unoptimized + debuginfo] target(s) in 0.21s
+     Running tests/integration.rs (target/debug/deps/integration-9a1b2c3d4e5f6071)
+
+running 6 tests
+test reconnects_after_drop ... ok
+test streams_large_body ... ok
+test shutdown_waits_for_inflight has been running for over 60 seconds"""
+
+FLAKE8 = """# Fix any errors below, if possible.
+
+## Running: /home/dev/.venv/bin/python -m flake8 --select=E9,F821,F823,F831,F406,F407,F701,F702,F704,F706 --show-source --isolated cli.py
+
+cli.py:48:16: F821 undefined name 'argparse'
+    parser = argparse.ArgumentParser(prog="acme")
+               ^
+
+## See relevant line below marked with █.
+
+cli.py:
+...⋮...
+ 45│def main(argv=None):
+ 46│    parser = argparse.ArgumentParser(prog="acme")
+ 47█    parser.add_argument("--limit", type=int)"""

@@ -45,7 +45,7 @@ def test_holdout_stays_above_its_floor() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 3 target (>= 90% overall) not met on the expanded set: 297/333 = 89.2% on "
+    reason="issue 3 target (>= 90% overall) not met on the expanded set: 317/357 = 88.8% on "
     "2026-11-21; the router helper tunes on the tune split's misses. strict: once the "
     "classifier reaches the target this XPASSes and fails, so remove this marker then.",
 )
