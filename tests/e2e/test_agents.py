@@ -123,8 +123,9 @@ def test_codex_with_a_model_it_knows(agent_run: RunAgent, tmp_path: Path) -> Non
     tools. They must reach the provider as function tools, and the model's ``exec``
     calls must come back as ``custom_tool_call`` items that Codex runs.
 
-    tierline's signals do not read the JavaScript inside ``exec``, so lines and commits
-    are not counted for this variant (checked: the file and the commit are real)."""
+    tierline's signals read the nested ``tools.apply_patch`` / ``tools.exec_command``
+    calls inside ``exec`` and settle them from its output: the same lines, edits and
+    commit as the other agents (the failed patch counts nothing)."""
     workdir = tmp_path / "repo"
     result = agent_run("codex-known", workdir)
     context = json.dumps({k: result[k] for k in ("returncode", "stdout", "stderr")})[-3000:]
@@ -138,3 +139,12 @@ def test_codex_with_a_model_it_knows(agent_run: RunAgent, tmp_path: Path) -> Non
     assert {"exec", "clock__sleep", "collaboration__spawn_agent"} <= set(requests[0]["tools"])
     assert all(r["tools"] == requests[0]["tools"] for r in requests)
     assert result["inbound"][:-1] == ["POST /v1/responses"] * 5
+    lines = "tierline_lines_of_code_count_total"
+    assert metric(result, lines, type="added", language="python") == sc.EXPECTED_ADDED
+    assert metric(result, lines, type="removed", language="python") == sc.EXPECTED_REMOVED
+    assert metric(result, "tierline_commit_count_total", model="agent-model") == sc.EXPECTED_COMMITS
+    decisions = "tierline_code_edit_tool_decision_total"
+    assert metric(result, decisions, decision="accept", tool_name="apply_patch") == (
+        sc.EXPECTED_ACCEPTED_EDITS
+    )
+    assert metric(result, decisions, decision="reject") == 0
