@@ -18,7 +18,8 @@ from sidecar.protocols.conversation import Conversation
 @dataclass(frozen=True)
 class AgentRole:
     kind: str  # primary | subagent | background
-    what: str = ""  # title | summary | explore | small_model | prefix | quota | review | task
+    # title | summary | commit_message | explore | small_model | prefix | quota | review | task
+    what: str = ""
     quick: bool = False  # send to the quick tier regardless of the classifier
 
     @property
@@ -39,6 +40,9 @@ _SYSTEM_PATTERNS: tuple[tuple[str, str, str, bool], ...] = (
     ("summarizing conversations", "background", "summary", True),
     ("CONTEXT CHECKPOINT COMPACTION", "background", "summary", True),
     ("write a handoff summary", "background", "summary", True),
+    # aider's weak-model calls (aider/prompts.py: commit_system, summarize)
+    ("generates concise, one-line Git commit messages", "background", "commit_message", True),
+    ("summarize this partial conversation about programming", "background", "summary", True),
     ("process Bash commands that an AI coding agent wants to run", "background", "prefix", True),
     ("You are a file search specialist", "subagent", "explore", True),
     ("You are an agent for Claude Code", "subagent", "task", False),
