@@ -10,11 +10,19 @@ tap parses only the events it needs; the parsed object of the last event it did
 parse is left in ``last`` (None otherwise) so a relay can reuse it instead of
 parsing twice.
 
+Output received is counted as it passes (``received``: characters of text,
+reasoning and tool-argument deltas, located with ``bytes.find`` in events it
+does not parse). A response that ends (normally or aborted) without its final
+usage gets ``usage`` with output estimated as received / 4 and
+``estimated=True``; input stays what the provider reported, if anything (the
+recorder estimates it from the request otherwise).
+
 Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -23,9 +31,43 @@ from sidecar.exchange import ToolCall, Usage
 from sidecar.protocols.sse import SSEEvent
 
 _CONTENT_KEYS = ("content", "tool_calls", "reasoning_content", "reasoning", "refusal")
+_OPENAI_KEYS = ("content", "reasoning_content", "reasoning", "refusal")
 _NULLABLE = tuple(
     (key, key + b":null", key + b": null") for key in (b'"usage"', b'"finish_reason"')
 )
+
+
+_OPENAI_TEXT = (b'"content":"', b'"reasoning_content":"', b'"reasoning":"', b'"refusal":"')
+_ANTHROPIC_TEXT = (b'"text":"', b'"thinking":"')
+BYTES_PER_TOKEN = 4  # output estimate when usage never came
+
+
+def _string_len(data: bytes, keys: tuple[bytes, ...]) -> int:
+    """Bytes of the JSON string values after ``keys`` (escapes counted as written), found
+    without parsing: each key's first occurrence up to the next unescaped quote."""
+    total = 0
+    for key in keys:
+        start = data.find(key)
+        if start < 0:
+            continue
+        start += len(key)
+        end = data.find(b'"', start)
+        while end > 0 and _escaped(data, end):
+            end = data.find(b'"', end + 1)
+        total += (end if end > 0 else len(data)) - start
+    return total
+
+
+def _escaped(data: bytes, quote: int) -> bool:
+    """True when the quote at ``quote`` follows an odd run of backslashes."""
+    run = 0
+    while data[quote - 1 - run] == 0x5C:
+        run += 1
+    return run % 2 == 1
+
+
+def _text_len(obj: dict[str, Any], keys: tuple[str, ...]) -> int:
+    return sum(len(v) for k in keys if isinstance(v := obj.get(k), str))
 
 
 def _worth_parsing(data: bytes) -> bool:
@@ -85,7 +127,9 @@ class Tap:
         self.finish_reason: str | None = None
         self.error: dict[str, Any] | None = None  # an in-stream error event's payload
         self.last: dict[str, Any] | None = None
+        self.received = 0  # output characters seen (text, reasoning, tool arguments)
         self._usage: dict[str, Any] = {}
+        self._final = False  # the response's final usage arrived
         self._tools: dict[int, list[Any]] = {}  # index -> [id, name, [argument parts]]
 
     @property
@@ -94,11 +138,18 @@ class Tap:
 
     @property
     def usage(self) -> Usage:
+        """The provider's usage; without its final report, output is estimated from what
+        was received (``estimated=True``)."""
         if not self._usage:
-            return Usage()
-        if self.kind == "anthropic":
-            return anthropic_usage(self._usage)
-        return openai_usage(self._usage)
+            reported = Usage()
+        elif self.kind == "anthropic":
+            reported = anthropic_usage(self._usage)
+        else:
+            reported = openai_usage(self._usage)
+        if self._final or not self.received:
+            return reported
+        guess = -(-self.received // BYTES_PER_TOKEN)
+        return replace(reported, output_tokens=max(reported.output_tokens, guess), estimated=True)
 
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
@@ -127,14 +178,17 @@ class OpenAITap(Tap):
         self.model = obj.get("model") if isinstance(obj.get("model"), str) else None
         if isinstance(obj.get("usage"), dict):
             self._usage = obj["usage"]
+            self._final = True
         for choice in obj.get("choices") or ():
             if not isinstance(choice, dict):
                 continue
             self.finish_reason = choice.get("finish_reason") or self.finish_reason
             message = choice.get("message") or {}
+            self.received += _text_len(message, _OPENAI_KEYS)
             for i, call in enumerate(message.get("tool_calls") or ()):
                 fn = call.get("function") or {}
                 self._tools[i] = [call.get("id"), fn.get("name"), [fn.get("arguments") or ""]]
+                self.received += _text_len(fn, ("arguments",))
 
     def feed(self, event: SSEEvent) -> bool:
         data = event.data
@@ -143,6 +197,7 @@ class OpenAITap(Tap):
             return False
         if self._content_seen and not _worth_parsing(data):
             self.last = None  # a text delta once content flows: not parsed at all
+            self.received += _string_len(data, _OPENAI_TEXT)
             return True
         try:
             obj = orjson.loads(data)
@@ -159,9 +214,11 @@ class OpenAITap(Tap):
             self.model = obj["model"]
         if isinstance(obj.get("usage"), dict):
             self._usage = obj["usage"]
+            self._final = True
         content = False
         for choice in obj.get("choices") or ():
             delta = choice.get("delta") or {}
+            self.received += _text_len(delta, _OPENAI_KEYS)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
                 content = True
@@ -183,6 +240,7 @@ class OpenAITap(Tap):
             slot[1] = fn["name"]
         if fn.get("arguments"):
             slot[2].append(fn["arguments"])
+            self.received += len(fn["arguments"])
 
 
 class AnthropicTap(Tap):
@@ -194,11 +252,16 @@ class AnthropicTap(Tap):
         self.model = obj.get("model") if isinstance(obj.get("model"), str) else None
         if isinstance(obj.get("usage"), dict):
             self._usage = obj["usage"]
+            self._final = True
         self.finish_reason = obj.get("stop_reason")
         for i, block in enumerate(obj.get("content") or ()):
-            if isinstance(block, dict) and block.get("type") == "tool_use":
+            if not isinstance(block, dict):
+                continue
+            self.received += _text_len(block, ("text", "thinking"))
+            if block.get("type") == "tool_use":
                 args = orjson.dumps(block.get("input", {})).decode()
                 self._tools[i] = [block.get("id"), block.get("name"), [args]]
+                self.received += len(args)
 
     def feed(self, event: SSEEvent) -> bool:
         self.last = None
@@ -208,10 +271,13 @@ class AnthropicTap(Tap):
                 obj = self._parse(event)
                 delta = obj.get("delta") or {}
                 slot = self._tools.get(obj.get("index", -1))
+                partial = delta.get("partial_json") or ""
+                self.received += len(partial)
                 if slot is not None:
-                    slot[2].append(delta.get("partial_json") or "")
+                    slot[2].append(partial)
                 return True
             data = event.data  # an empty text or thinking delta is not content yet
+            self.received += _string_len(data, _ANTHROPIC_TEXT)
             return b'"text":""' not in data and b'"thinking":""' not in data
         if name == "content_block_start":
             return self._block_start(event)
@@ -227,6 +293,7 @@ class AnthropicTap(Tap):
             for key, value in (obj.get("usage") or {}).items():
                 if value is not None:
                     self._usage[key] = value
+                    self._final = True
             return bool(stop)
         elif name == "error":
             err = self._parse(event).get("error")

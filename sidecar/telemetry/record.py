@@ -25,7 +25,7 @@ from typing import Any, cast
 from opentelemetry._logs import SeverityNumber
 
 from sidecar.config import Config, ModelConfig
-from sidecar.exchange import Attempt, Exchange, Protocol, Usage
+from sidecar.exchange import Attempt, Exchange, Protocol
 from sidecar.ledger.baseline import Baseline, Savings
 from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
@@ -340,13 +340,15 @@ class TelemetryRecorder:
 
 
 def _with_usage_estimate(ex: Exchange) -> Exchange:
-    """The exchange, with an estimated usage when a model answered but reported none.
+    """The exchange, with input estimated when a model answered but no prompt count came.
 
-    Input is estimated from the request body; output from the tool calls received
-    (text is not kept). ``Usage.estimated`` flags it, so the cost is "estimated".
+    The tap already estimated output from what it received (text, reasoning and tool
+    arguments, also for an aborted stream); input is estimated from the request body,
+    output from the tool calls when the tap saw nothing. ``Usage.estimated`` flags it,
+    so the cost is "estimated".
     """
     usage = ex.usage
-    if ex.model is None or usage.prompt_tokens or usage.output_tokens:
+    if ex.model is None or usage.prompt_tokens:
         return ex
     request = _REQUEST.get(None)
     if request is None:
@@ -354,9 +356,12 @@ def _with_usage_estimate(ex: Exchange) -> Exchange:
     from sidecar.protocols.tokens import estimate_tokens, text_tokens
 
     protocol, body = request
-    output = sum(text_tokens(call.name + call.arguments) for call in ex.tool_calls)
-    estimate = Usage(input_tokens=estimate_tokens(protocol, body), output_tokens=output,
-                     estimated=True)  # fmt: skip
+    output = usage.output_tokens or sum(
+        text_tokens(call.name + call.arguments) for call in ex.tool_calls
+    )
+    estimate = replace(
+        usage, input_tokens=estimate_tokens(protocol, body), output_tokens=output, estimated=True
+    )
     return replace(ex, usage=estimate)
 
 
