@@ -20,6 +20,7 @@ from aiohttp import web
 from sidecar.errors import InternalError, InvalidRequest, TierlineError
 from sidecar.exchange import Protocol
 from sidecar.ingress.keys import OBSERVERS, ROUTER, RUNTIME
+from sidecar.ingress.shapes import check_shape
 from sidecar.routing.plan import RoutePlan
 from sidecar.upstream.call import Call
 from sidecar.upstream.outcome import REQUEST_ID
@@ -42,7 +43,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 
 def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = False) -> None:
-    """Check the fields tierline relies on; the provider checks the rest."""
+    """Check the fields tierline relies on (and the types every reader dereferences,
+    ``shapes.check_shape``); the provider checks the rest."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("`model`: required, a non-empty string", param="model")
@@ -57,6 +59,7 @@ def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = 
                     "conversation in `input` (and `store: false`)",
                     param=key,
                 )
+        check_shape(protocol, body)
         return
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -69,6 +72,7 @@ def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = 
         tokens = body.get("max_tokens")
         if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1:
             raise InvalidRequest("`max_tokens`: required, a positive integer", param="max_tokens")
+    check_shape(protocol, body)
 
 
 def notify_request(
