@@ -42,7 +42,7 @@ from sidecar.routing import rewrite, turn
 from sidecar.routing.agents import AgentRole, detect_role, system_role
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
-from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of
+from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of, unfit
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
@@ -105,6 +105,9 @@ class Router:
         self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
         self._roles: dict[str, AgentRole | None] = {}
+        self._strongest = {  # model name -> index of the strongest tier listing it
+            m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
+        }
 
     # -- construction helpers -------------------------------------------------
 
@@ -339,10 +342,27 @@ class Router:
             if note:
                 notes.append(note)
         idle = self._clock() - state.last_at if state.last_at else 1e9
-        cands, note = keep_warm(cands, state.model, state.last_prompt_tokens, idle, needs.tokens)
+        warm = self._warm_model(state.model, tier, cands, needs)
+        cands, note = keep_warm(cands, warm, state.last_prompt_tokens, idle, needs.tokens)
         if note:
             notes.append(note)
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
+
+    def _warm_model(
+        self, name: str, tier: str, cands: list[ModelConfig], needs: Needs
+    ) -> ModelConfig | None:
+        """The session's current model if cache awareness may keep it: among the
+        candidates, or in ``tier`` or a stronger one and able to serve the request."""
+        if not name:
+            return None
+        found = next((m for m in cands if m.name == name), None)
+        if found is not None:
+            return found
+        m = self.table.available.get(name)
+        limit = self._order.index(tier) if tier in self._order else len(self._order)
+        if m is None or self._strongest.get(name, len(self._order)) > limit:
+            return None  # never a weaker tier for cache reasons
+        return m if unfit(m, needs, self._config.routing.clamp_max_tokens) is None else None
 
     def _tier_of(self, m: ModelConfig) -> str:
         default = self._config.routing.default_tier

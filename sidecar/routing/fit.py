@@ -5,9 +5,18 @@ request. ``fit`` keeps the tier's rank order and drops the models that cannot
 serve the request (over 85% of the context window, images without vision,
 tools without tool use, thinking without thinking, ``max_tokens`` above the
 model's max output unless ``routing.clamp_max_tokens``); when none is left it steps
-to the next stronger tier.
+to the next stronger tier, never to a weaker one (the issue: context, capabilities
+and cache only re-rank inside the chosen tier or step up). When nothing fits even
+there, it keeps the largest-window candidates of the allowed tiers and says so;
+dispatch's context-length handling does the rest.
 ``keep_warm`` moves the session's current model to the front when its warm
-prompt cache makes it cheaper for this request than the tier's first choice.
+prompt cache makes it cheaper for this request than the first choice. The caller
+passes the current model only when it is in the chosen tier or a stronger one.
+The comparison is input-side: staying = cached prefix at the model's cache-read
+price + the new tokens at its input price; moving = every token at the new
+model's input price (its cache-write price when it has one: the move writes a
+new cache). Output is left out: the next answer's length is unknown, and
+staying on a stronger model is never a quality loss.
 """
 
 from __future__ import annotations
@@ -91,10 +100,12 @@ def fit(
     limit: int = 4,
     clamp: bool = False,
 ) -> tuple[str, list[ModelConfig], str]:
-    """(tier actually used, up to ``limit`` fitting candidates in rank order, note)."""
+    """(tier actually used, up to ``limit`` fitting candidates in rank order, note).
+
+    Tries ``tier``, then each stronger tier in turn; never a weaker one.
+    """
     start = order.index(tier) if tier in order else 0
     steps = [tier] + [order[i] for i in range(start - 1, -1, -1)]
-    steps += [order[i] for i in range(start + 1, len(order))]  # last resort: weaker tiers
     skipped: list[str] = []
     for step in steps:
         ok = []
@@ -107,14 +118,29 @@ def fit(
             elif len(skipped) < 4:
                 skipped.append(f"{m.name} ({why})")
         if ok:
-            note = ""
-            if skipped:
-                note = "skipped " + ", ".join(skipped)
+            note = "skipped " + ", ".join(skipped) if skipped else ""
             if step != tier:
-                moved = "up" if order.index(step) < start else "down (nothing stronger fits)"
-                note += f"; stepped {moved} from {tier} to {step}"
+                note += f"; stepped up from {tier} to {step}"
             return step, ok, note.lstrip("; ")
-    return tier, list(candidates.get(tier, ())), "no model fits; trying the tier anyway"
+    return _largest(steps, candidates, needs, limit)
+
+
+def _largest(
+    steps: Sequence[str],
+    candidates: Mapping[str, Sequence[ModelConfig]],
+    needs: Needs,
+    limit: int,
+) -> tuple[str, list[ModelConfig], str]:
+    """Nothing fits: the largest-window candidates of the allowed tiers (stable order)."""
+    pool = [(step, m) for step in steps for m in candidates.get(step, ())]
+    if not pool:
+        return steps[0], [], "no candidate in this tier or a stronger one"
+    pool.sort(key=lambda sm: -sm[1].context_window)  # stable: rank order among equals
+    seen: dict[str, ModelConfig] = {}
+    for _, m in pool:
+        seen.setdefault(m.name, m)
+    chosen = list(seen.values())[:limit]
+    return pool[0][0], chosen, f"no candidate fits {needs.tokens} tokens; largest windows first"
 
 
 def _cost(m: ModelConfig, cached: int, fresh: int, write: bool) -> float | None:
@@ -128,24 +154,24 @@ def _cost(m: ModelConfig, cached: int, fresh: int, write: bool) -> float | None:
 
 def keep_warm(
     cands: list[ModelConfig],
-    current: str,
+    current: ModelConfig | None,
     last_prompt_tokens: int,
     idle_seconds: float,
     tokens: int,
 ) -> tuple[list[ModelConfig], str]:
-    """Prefer the current model while its prompt cache is warm and that is cheaper."""
-    if not cands or not current or cands[0].name == current:
+    """Put ``current`` first while its prompt cache is warm and staying is cheaper
+    for this request than ``cands[0]`` (see the module docstring for the estimate)."""
+    if not cands or current is None or cands[0].name == current.name:
         return cands, ""
-    cur = next((m for m in cands if m.name == current), None)
-    if cur is None or idle_seconds > WARM_SECONDS or last_prompt_tokens < MIN_CACHED_TOKENS:
+    if idle_seconds > WARM_SECONDS or last_prompt_tokens < MIN_CACHED_TOKENS:
         return cands, ""
     prefix = min(last_prompt_tokens, tokens)
-    stay = _cost(cur, prefix, tokens - prefix, False)
+    stay = _cost(current, prefix, tokens - prefix, False)
     move = _cost(cands[0], 0, tokens, cands[0].prices.cache_write is not None)
     if stay is None or move is None or stay > move:
         return cands, ""
     note = (
-        f"kept {cur.name}: its warm prompt cache (~{prefix // 1000}k tokens) makes this request "
-        f"${stay:.4f} there vs ${move:.4f} on {cands[0].name}"
+        f"kept {current.name}: warm cache {prefix // 1000}k tokens, "
+        f"${stay:.3f} vs ${move:.3f} on {cands[0].name}"
     )
-    return [cur] + [m for m in cands if m is not cur], note
+    return [current] + [m for m in cands if m.name != current.name], note

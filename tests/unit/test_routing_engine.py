@@ -236,10 +236,40 @@ def test_cache_awareness_keeps_the_warm_model() -> None:
     clock.now += 30
     msgs += tool_turn(2, "Edit", {"file_path": "a.py", "old_string": "x", "new_string": "y"}, "ok")
     plan = route(r, cc(*msgs))
-    assert plan.candidates[0].name == "claude-sonnet-4-5" and "warm prompt cache" in plan.reason
+    assert plan.candidates[0].name == "claude-sonnet-4-5" and "warm cache 80k" in plan.reason
     clock.now += 600  # the cache went cold
     plan = route(r, cc(*msgs, {"role": "assistant", "content": "ok"}, "continue"))
     assert plan.candidates[0].name == "kimi-k2.5"
+
+
+def _warm_session(r: Router, model: str, clock: Clock) -> list[Any]:
+    """A /plan turn over a ~150k-token file read that ``model`` answered."""
+    msgs: list[Any] = ["/plan the importer rewrite"]
+    msgs += tool_turn(1, "Read", {"file_path": "a.py"}, "x = 1\n" * 75_000)
+    plan = route(r, cc(*msgs))
+    r.observe(plan, _exchange(plan, model, prompt=150_000))
+    clock.now += 30
+    return [*msgs, {"role": "assistant", "content": "Plan: ..."}]
+
+
+def test_cache_awareness_keeps_a_warm_model_of_a_stronger_tier() -> None:
+    clock = Clock()
+    r = router(clock)
+    msgs = _warm_session(r, "claude-opus-4-7", clock)
+    plan = route(r, cc(*msgs, "rename the variable x"))
+    assert plan.tier == "coding"  # the decision stands; the warm model serves it
+    assert plan.candidates[0].name == "claude-opus-4-7"
+    assert plan.candidates[1].name == "kimi-k2.5"
+    assert "kept claude-opus-4-7: warm cache 150k tokens, $0.075 vs $0.09" in plan.reason
+    assert "on kimi-k2.5" in plan.reason
+
+
+def test_cache_awareness_never_moves_to_a_weaker_tier() -> None:
+    clock = Clock()
+    r = router(clock)
+    msgs = _warm_session(r, "claude-3-5-haiku", clock)  # warm, but a quick-tier model
+    plan = route(r, cc(*msgs, "rename the variable x"))
+    assert plan.candidates[0].name == "kimi-k2.5" and "warm cache" not in plan.reason
 
 
 def test_shadow_mode_sends_what_was_asked() -> None:

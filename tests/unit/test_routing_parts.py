@@ -200,6 +200,21 @@ def test_fit_prefers_larger_window_then_stronger_tier() -> None:
     assert (tier, [m.name for m in ok]) == ("reasoning", ["big"]) and "stepped up" in note
 
 
+def test_fit_never_steps_down_to_a_weaker_tier() -> None:
+    cands = {
+        "reasoning": [_m("strong", 200_000), _m("strong-wide", 400_000)],
+        "coding": [_m("coder", 400_000)],
+        "quick": [_m("huge", 2_000_000)],
+    }
+    order = ("reasoning", "coding", "quick")
+    tier, ok, note = fit("coding", order, cands, Needs(tokens=900_000))
+    assert tier == "coding" and [m.name for m in ok] == ["coder", "strong-wide", "strong"]
+    assert note.startswith("no candidate fits 900000 tokens")
+    tier, ok, note = fit("reasoning", order, cands, Needs(tokens=500_000))
+    assert (tier, [m.name for m in ok]) == ("reasoning", ["strong-wide", "strong"])
+    assert "huge" not in note
+
+
 def test_unfit_capabilities() -> None:
     assert unfit(_m("a", vision=False), Needs(images=True)) == "no vision"
     assert unfit(_m("a", tools=False), Needs(tools=True)) == "no tools"
@@ -222,15 +237,17 @@ def test_needs_of_each_protocol() -> None:
 def test_keep_warm_only_when_cheaper() -> None:
     cheap = _m("cheap", prices=Prices(input=0.6, output=3, cache_read=0.1))
     warm = _m("warm", prices=Prices(input=3, output=15, cache_read=0.3, cache_write=3.75))
-    out, note = keep_warm([cheap, warm], "warm", 150_000, 30.0, 152_000)
-    assert out[0] is warm and "warm prompt cache" in note  # 0.3*150k+3*2k < 0.6*152k
+    out, note = keep_warm([cheap, warm], warm, 150_000, 30.0, 152_000)
+    assert out[0] is warm and "warm cache 150k" in note  # 0.3*150k+3*2k < 0.6*152k
     tiny = _m("tiny", prices=Prices(input=0.1, output=0.4))
-    out, note = keep_warm([tiny, warm], "warm", 150_000, 30.0, 152_000)
+    out, note = keep_warm([tiny, warm], warm, 150_000, 30.0, 152_000)
     assert out[0] is tiny and note == ""  # 0.1*152k < 0.3*150k+3*2k: switching wins
     pricey = _m("pricey", prices=Prices(input=5, output=25, cache_read=0.5, cache_write=6.25))
-    out, note = keep_warm([pricey, warm], "warm", 150_000, 30.0, 152_000)
-    assert out[0] is warm and "warm prompt cache" in note
-    assert keep_warm([pricey, warm], "warm", 150_000, 900.0, 152_000)[0][0] is pricey  # cold
+    out, note = keep_warm([pricey, warm], warm, 150_000, 30.0, 152_000)
+    assert out[0] is warm and "warm cache" in note
+    assert keep_warm([pricey, warm], warm, 150_000, 900.0, 152_000)[0][0] is pricey  # cold
+    out, _ = keep_warm([cheap], warm, 150_000, 30.0, 152_000)  # not a candidate: put first
+    assert [m.name for m in out] == ["warm", "cheap"]
 
 
 def test_alternate_reviewer() -> None:
