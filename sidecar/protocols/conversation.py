@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from sidecar.exchange import Protocol, ToolCall
+from sidecar.protocols.responses import flat_name
 
 __all__ = ["Conversation", "Message", "ToolCall", "ToolResult"]
 
@@ -308,19 +309,37 @@ class Conversation:
 
     @property
     def tools(self) -> tuple[str, ...]:
-        """Names of the tools the request offers the model."""
+        """Names of the tools the request offers the model.
+
+        Responses requests may also declare tools in ``additional_tools`` input
+        items (Codex 0.169 with a model it knows); those follow ``tools``. A
+        ``namespace``'s tools are listed by the name the model sees after
+        translation (``namespace__name``; bare in the default ``functions``).
+        """
         if self._tools is None:
-            raw = self._body.get("tools")
             names: list[str] = []
-            if isinstance(raw, list):
-                for tool in raw:
-                    if not isinstance(tool, dict):
-                        continue
-                    fn = tool.get("function")
-                    name = fn.get("name") if isinstance(fn, dict) else tool.get("name")
-                    if not isinstance(name, str):
-                        name = _s(tool.get("type"))
-                    if name:
-                        names.append(name)
+            _tool_names(self._body.get("tools"), names, None)
+            if self.protocol == "responses":
+                for raw in self._raw:
+                    if isinstance(raw, dict) and raw.get("type") == "additional_tools":
+                        _tool_names(raw.get("tools"), names, None)
             self._tools = tuple(names)
         return self._tools
+
+
+def _tool_names(raw: Any, names: list[str], namespace: str | None) -> None:
+    """Append the names of the tool declarations in ``raw`` (namespaces one level deep)."""
+    if not isinstance(raw, list):
+        return
+    for tool in raw:
+        if not isinstance(tool, dict):
+            continue
+        if namespace is None and tool.get("type") == "namespace":
+            _tool_names(tool.get("tools"), names, _s(tool.get("name")))
+            continue
+        fn = tool.get("function")
+        name = fn.get("name") if isinstance(fn, dict) else tool.get("name")
+        if not isinstance(name, str):
+            name = _s(tool.get("type"))
+        if name:
+            names.append(flat_name(namespace, name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -210,3 +211,37 @@ def test_anthropic_images_in_tool_results_count() -> None:
 def test_unknown_protocol_rejected() -> None:
     with pytest.raises(ValueError):
         Conversation.from_body("gemini", {})  # type: ignore[arg-type]
+
+
+def test_responses_tools_include_additional_tools_items_and_flatten_namespaces() -> None:
+    """Codex 0.169 (a model it knows) declares its tools in ``additional_tools`` input items."""
+    body = {
+        "tools": [{"type": "function", "name": "shell"},
+                  {"type": "namespace", "name": "mcp", "tools": [{"type": "function",
+                                                                  "name": "fetch"}]}],
+        "input": [
+            {"type": "additional_tools", "role": "developer", "tools": [
+                {"type": "namespace", "name": "functions", "tools": [
+                    {"type": "custom", "name": "exec"}, {"type": "function", "name": "wait"}]},
+                {"type": "namespace", "name": "clock", "tools": [
+                    {"type": "function", "name": "sleep"}, "junk"]},
+                {"type": "function", "name": "top"},
+                {"type": "namespace", "name": "bad", "tools": "not a list"},
+            ]},
+            {"type": "message", "role": "user", "content": "go"},
+            {"type": "additional_tools", "tools": [{"type": "custom", "name": "later"}]},
+            {"type": "additional_tools", "tools": None},
+        ],
+    }
+    conv = Conversation.from_body("responses", body)
+    assert conv.tools == ("shell", "mcp__fetch", "exec", "wait", "clock__sleep", "top", "later")
+    assert conv.last_user_text == "go"
+    # Only Responses bodies have input items; chat bodies list their tools as before.
+    assert Conversation.from_body("openai", {"tools": body["tools"]}).tools == (
+        "shell", "mcp__fetch")
+
+
+def test_codex_known_model_request_tools() -> None:
+    path = Path(__file__).parents[1] / "golden/responses_codex_additional_tools/request.in.json"
+    conv = Conversation.from_body("responses", orjson.loads(path.read_bytes()))
+    assert {"exec", "wait", "clock__sleep", "collaboration__spawn_agent"} <= set(conv.tools)
