@@ -12,8 +12,11 @@ Recognised forms (nothing else is a directive):
 
 ``strip_text`` is deterministic and idempotent: the same text always gives the
 same result, so rewriting every user message of a request leaves the cached
-prompt prefix identical from one request to the next. A text that would become
-empty is left as it was (providers reject empty user text).
+prompt prefix identical from one request to the next. A text that holds only
+directives becomes a fixed neutral note, ``(tierline directive: /lock quick)``
+(``neutral``): providers reject empty user text (Anthropic: empty text blocks),
+forwarding the slash command verbatim invites the model to act on it, and the
+note is the same on every request so the cached prefix stays stable.
 """
 
 from __future__ import annotations
@@ -140,7 +143,14 @@ def strip_text(text: str) -> tuple[tuple[Directive, ...], str]:
         found, out = found + lead, out2
     if not found:
         return (), text
-    return found, (out if out.strip() else text)
+    return found, (out if out.strip() else neutral(found))
+
+
+def neutral(found: tuple[Directive, ...]) -> str:
+    """What a directive-only text is forwarded as: the directives in one canonical
+    spelling (same input, same note), e.g. ``(tierline directive: /lock quick)``."""
+    spelled = " ".join(f"/{d.name} {d.arg}" if d.arg else f"/{d.name}" for d in found)
+    return f"(tierline directive: {spelled})"
 
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)

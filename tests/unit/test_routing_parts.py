@@ -24,8 +24,14 @@ DIRECTIVES = [
     ("/plan how should we shard this", ("plan",), "how should we shard this"),
     ("/tag auth /debug login 500s", ("tag", "debug"), "login 500s"),
     ("  /refactor\nthe parser", ("refactor",), "the parser"),
-    ("/lock debugger", ("lock",), "/lock debugger"),  # nothing left: text kept as is
-    ("/auto", ("auto",), "/auto"),
+    ("/lock debugger", ("lock",), "(tierline directive: /lock debugger)"),  # nothing left
+    ("/auto", ("auto",), "(tierline directive: /auto)"),
+    (
+        "<command-message>lock is running…</command-message>\n<command-name>/lock</command-name>\n"
+        "<command-args>quick</command-args>",
+        ("lock",),
+        "(tierline directive: /lock quick)",
+    ),
     ("please /code this", (), "please /code this"),
     ("/code/app.py is broken", (), "/code/app.py is broken"),
     ("see https://x.dev/code and fix it", (), "see https://x.dev/code and fix it"),
@@ -50,7 +56,7 @@ def test_strip_text(text: str, names: tuple[str, ...], out: str) -> None:
     found, rest = strip_text(text)
     assert tuple(d.name for d in found) == names
     assert rest == out
-    assert strip_text(rest)[1] == rest or rest == text  # idempotent
+    assert strip_text(rest)[1] == rest  # idempotent
 
 
 def test_directives_summary() -> None:
