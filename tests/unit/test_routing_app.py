@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.conftest import CLIENT_KEY, fake_requests
 
+CC_LOCK = "<command-name>/lock</command-name>\n<command-args>quick</command-args>"
 TIERS = {"reasoning": ["claude-good"], "coding": ["gpt-good"], "quick": ["gpt-good"]}
 ANTHROPIC = {"anthropic-version": "2023-06-01", "x-api-key": CLIENT_KEY}
 
@@ -30,7 +31,7 @@ async def _post(
     "content",
     [
         "/lock quick",
-        [{"type": "text", "text": "<command-name>/lock</command-name>\n<command-args>quick</command-args>"}],
+        [{"type": "text", "text": CC_LOCK}],
     ],
     ids=["plain", "claude-code-command"],
 )
