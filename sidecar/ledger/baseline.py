@@ -26,9 +26,14 @@ _REFERENCE = Usage(input_tokens=3_000_000, output_tokens=1_000_000)
 
 @dataclass(frozen=True)
 class Savings:
+    """Cost against the baseline; in shadow mode also against the router's choice
+    (``shadow``: the same usage priced on ``shadow_model``, which was not called)."""
+
     cost: Cost
     baseline: Cost
     baseline_model: str | None
+    shadow: Cost | None = None
+    shadow_model: str | None = None
 
     @property
     def usd(self) -> float | None:
@@ -36,6 +41,13 @@ class Savings:
         if self.cost.usd is None or self.baseline.usd is None:
             return None
         return self.baseline.usd - self.cost.usd
+
+    @property
+    def shadow_usd(self) -> float | None:
+        """Projected savings of routing: cost minus the shadow cost; None when unpriced."""
+        if self.cost.usd is None or self.shadow is None or self.shadow.usd is None:
+            return None
+        return self.cost.usd - self.shadow.usd
 
 
 def resolve_model_ref(config: Config, ref: str) -> ModelConfig:

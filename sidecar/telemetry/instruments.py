@@ -84,6 +84,7 @@ class Instruments:
         self.cost = c(n.COST_USAGE, n.UNIT_USD, "model", "provider", "tier")
         self.baseline = c(n.COST_BASELINE, n.UNIT_USD, "model", "provider", "tier")
         self.unpriced = c(n.COST_UNPRICED, n.UNIT_REQUEST, "model", "provider")
+        self.shadow = c(n.COST_SHADOW, n.UNIT_USD, "model", "provider", "tier")
         self.route_decision = c(n.ROUTE_DECISION, "{decision}", "tier", "method", "profile")
         self.route_override = c(n.ROUTE_OVERRIDE, "{override}", "kind")
         self.route_tag = c(n.ROUTE_TAG, "{tag}", "tag")

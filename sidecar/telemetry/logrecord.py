@@ -76,6 +76,12 @@ def _cost_attributes(savings: Savings | None) -> dict[str, AnyValue]:
         attrs[names.L_COST_SAVINGS_USD] = savings.usd
     if savings.baseline_model:
         attrs[names.L_BASELINE_MODEL] = savings.baseline_model
+    if savings.shadow_model and savings.shadow is not None:
+        attrs[names.L_SHADOW_MODEL] = savings.shadow_model
+        if savings.shadow.usd is not None:
+            attrs[names.L_COST_SHADOW_USD] = savings.shadow.usd
+        if savings.shadow_usd is not None:
+            attrs[names.L_COST_SHADOW_SAVINGS_USD] = savings.shadow_usd
     return attrs
 
 

@@ -26,7 +26,7 @@ from opentelemetry._logs import SeverityNumber
 
 from sidecar.config import Config, ModelConfig
 from sidecar.exchange import Attempt, Exchange, Protocol
-from sidecar.ledger.baseline import Baseline, Savings
+from sidecar.ledger.baseline import Baseline, Savings, resolve_model_ref
 from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
 from sidecar.signals.events import Commit, EditDecision, LinesChanged, PullRequest, SignalEvent
@@ -157,7 +157,14 @@ class TelemetryRecorder:
         if model is None:
             return None
         cost = self._pricer.price(model, exchange.usage)
-        return self.baseline.savings(cost, exchange.usage)
+        savings = self.baseline.savings(cost, exchange.usage)
+        if plan.shadow_model and exchange.model is not None:  # routing.mode = "shadow"
+            chosen = self._config.models.get(plan.shadow_model) or resolve_model_ref(
+                self._config, plan.shadow_model
+            )
+            shadow = self._pricer.price(chosen, exchange.usage)
+            savings = replace(savings, shadow=shadow, shadow_model=plan.shadow_model)
+        return savings
 
     # -- metrics -------------------------------------------------------------------
 
@@ -198,6 +205,8 @@ class TelemetryRecorder:
             self._m.unpriced.add(1, base[0], base[1])
         if savings.baseline.usd is not None:
             self._m.baseline.add(savings.baseline.usd, *base)
+        if savings.shadow is not None and savings.shadow.usd is not None:
+            self._m.shadow.add(savings.shadow.usd, *base)
 
     def _route_metrics(self, plan: RoutePlan) -> None:
         m = self._m
