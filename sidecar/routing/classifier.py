@@ -112,6 +112,18 @@ def _triggered(lower: str) -> list[int]:
     return sorted(ids)
 
 
+_DIFF_LINE = ("+", "-", " ", "@", "\\", "diff --git", "index ")
+
+
+def _outside_diff(text: str, start: int) -> str:
+    """``text`` without the unfenced diff that begins at ``start`` (prose before and after)."""
+    lines = text[start:].split("\n")
+    end = len(lines)
+    while end and not lines[end - 1].startswith(_DIFF_LINE):
+        end -= 1  # lines after the diff's last line are prose again
+    return text[:start] + "\n".join(lines[end:])
+
+
 def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     scores = dict.fromkeys(PROFILES, 0.0)
     hits: list[str] = []
@@ -119,6 +131,9 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     plain = "\n".join(prose)  # keyword scoring ignores pasted code
     if "://" in plain:
         plain = _URL.sub(" ", plain)  # words inside URLs are not intent
+    diff = _DIFF.search(plain)
+    if diff:
+        plain = _outside_diff(plain, diff.start())  # nor words inside a pasted diff
     lower = plain.lower()
     for i in _triggered(lower):
         profile, weight, sig = FLAT[i]

@@ -85,7 +85,7 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
             _w(r"crash\w*", r"hangs?\b", "hanging", r"freez\w*", r"deadlock\w*", "race condition"),
             _w(
                 "memory leak",
-                r"flak\w+",
+                r"flak(?:y|ie\w*|ily)",  # not flake8
                 r"regress\w*",
                 "used to work",
                 r"worked (?:before|yesterday)",
@@ -166,6 +166,97 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
                 r"can'?t (?:see|tell) why",
             ),
             _w(r"never catch(?:es)? up", r"fall(?:s|ing)? behind", r"silently \w+"),
+        ),
+    ),
+    (
+        "debugger",
+        2.0,  # symptoms told as a story: when it happens, since when, for whom, despite what
+        (
+            _w(
+                r"whenever (?:i|we|they|you|a|an|the|it|someone|users?)",
+                r"every (?:few|couple of|other|now and then) ?(?:\w+ )?(?:days|hours|minutes|runs)",
+                r"every so often",
+                "once in a while",
+                "from time to time",
+            ),  # fmt: skip
+            _w(r"(?:stops|stalls|dies|vanish(?:es)?)"),
+            _w(r"nothing in the logs?", r"no errors? in the logs?", r"exits? (?:0|cleanly) but"),
+            _w(
+                r"(?:got|gets|getting|became|feels?) (?:a lot |much |way |noticeably |really )?"
+                r"slower",
+                r"(?:larger|bigger|heavier|slower) since",
+            ),  # fmt: skip
+            _w(
+                r"since last (?:week|night|month|release|deploy|friday|monday|sprint)",
+                r"since (?:we|i) (?:turned|switched|upgraded|enabled|added|moved|deployed|merged)",
+            ),
+            _w(
+                r"after (?:the|our|this|yesterday'?s|today'?s)(?: last| latest| recent)? "
+                r"(?:deploy\w*|release|upgrade|update|migration)",
+                r"after (?:upgrading|updating|bumping)",
+            ),  # fmt: skip
+            _w(r"someone else'?s", r"(?:users|customers|people) (?:say|report|complain|saw|see)"),
+            _w(
+                r"(?:hours|minutes|days) late",
+                r"on time (?:in|for|on)",
+                r"but (?:the|its?) \w+ "
+                r"(?:is|are|was|were) (?:empty|blank|missing|wrong|stale)",
+            ),  # fmt: skip
+            _w(
+                r"flicker\w*",
+                r"logs? (?:them|me|us|users|everyone) out",
+                r"half-?(?:updated|written)",
+            ),
+            _w(r"under (?:heavy )?load", r"even though", r"find out (?:what|where|how|who)"),
+            _w(
+                r"still (?:comes? out|came out|prints?|gives?|ends? up)",
+                r"i (?:expected|was expecting)",
+                r"expected \S+ but (?:got|it)",
+            ),
+        ),
+    ),
+    (
+        "planner",
+        2.0,  # design questions without the word "design": how you'd do it, where it should live
+        (
+            _w(
+                r"what(?:'s| is| would be) the (?:best|cleanest|safest|simplest|right|proper) "
+                r"(?:way|approach|place)",
+            ),  # fmt: skip
+            _w(
+                r"how (?:you'?d|you would|would you|we'?d|would we) (?:go about|approach|add|build)"
+            ),
+            _w(r"lay (?:out|it out)", r"walk me through (?:how|the options)"),
+            _w(
+                r"before (?:writing|touching|changing) (?:any )?code",
+                r"don'?t (?:write|change) code",
+            ),
+            _w(r"think (?:it|this|that) through", r"think (?:hard|carefully) about"),
+            _w(r"where should (?:\w+ ){0,2}(?:live|go|be stored|belong)"),
+            _w(r"how should (?:the|a|an|our|this|it|they) \w+", r"roll(?:ing)? (?:it )?out"),
+            _w(r"without (?:breaking|downtime|logging \w+ out|losing|duplicating)"),
+            _w(r"two (?:devices|users|clients|workers|processes|tabs) (?:\w+ing|at once)"),
+        ),
+    ),
+    (
+        "reviewer",
+        1.8,  # review intent without the word "review"
+        (
+            _w(r"push back on", r"what (?:would|do) you (?:change|object to)"),
+            _w(r"what (?:i|we) changed", r"(?:is|are) (?:\w+ )?still (?:correct|valid|safe|right)"),
+        ),
+    ),
+    (
+        "assistant",
+        3.5,  # one-shot transformations any small model does (no floor for SDK clients)
+        (
+            _p(
+                r"^\s*(?:convert|translate|reformat)\b[^.\n]{0,40}\b(?:to|into) (?:yaml|json|"
+                r"toml|xml|csv|markdown|english|french|german|spanish|italian|japanese|chinese)\b"
+            ),  # fmt: skip
+            _w(r"(?:classify|label|rate) the (?:sentiment|tone|language)", r"sentiment of"),
+            _p(r"^\s*summari[sz]e (?:the following|this|these)\b"),
+            _w(r"(?:write|generate|suggest) (?:a |an )?(?:one-line |short )?commit message"),
         ),
     ),
     (

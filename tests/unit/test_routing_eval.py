@@ -12,8 +12,6 @@ import hashlib
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parents[1] / "routing"))
 
 import evaluate  # noqa: E402
@@ -43,12 +41,6 @@ def test_holdout_stays_above_its_floor() -> None:
     assert holdout.agreement >= evaluate.HOLDOUT_FLOOR, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 3 target (>= 90% overall) not met on the expanded set: 317/357 = 88.8% on "
-    "2026-11-21; the router helper tunes on the tune split's misses. strict: once the "
-    "classifier reaches the target this XPASSes and fails, so remove this marker then.",
-)
 def test_overall_agreement_meets_the_issue_target() -> None:
     text, by = _report()
     assert by["overall"].agreement >= evaluate.TARGET, text
