@@ -17,6 +17,8 @@ Endpoints
                                    or input_json_delta), content_block_stop, message_delta
                                    (stop_reason, full usage), message_stop.
     POST /v1/messages/count_tokens ``{"input_tokens": N}``.
+    A malformed body (not JSON, a missing field, a wrongly typed one such as ``"tools": 5``)
+    gets a 400 ``invalid_request_error`` in the protocol's error shape, never a 500.
     GET  /v1/models                OpenAI list shape; Anthropic shape when the request has
                                    ``anthropic-version``. Models: ``build_fake_app(models=...)``.
     GET  /_fake/requests           every received /v1 request, oldest first (bounded):
@@ -76,10 +78,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -87,24 +88,13 @@ from aiohttp import web
 
 from sidecar.demo import fake_wire as wire
 from sidecar.demo.fake_behavior import Behavior, parse_behavior
+from sidecar.demo.fake_control import FAKE_STATE, FakeState, add_control_routes, dumps, record
+from sidecar.errors import InvalidRequest
+from sidecar.ingress.shapes import check_shape
 
 DEFAULT_MODELS = ("fake-model", "fake-small", "fake-large", "fake-tool")
 MAX_CACHE_PREFIXES = 10_000
-
-
-@dataclass
-class FakeState:
-    """Mutable per-app state of the fake (owned by the app, reset by POST /_fake/reset)."""
-
-    models: tuple[str, ...]
-    requests: deque[dict[str, Any]]
-    fail_counts: dict[str, int] = field(default_factory=dict)
-    scripts: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
-    cache_seen: OrderedDict[bytes, None] = field(default_factory=OrderedDict)
-    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-
-FAKE_STATE = web.AppKey("fake_state", FakeState)
+__all__ = ["DEFAULT_MODELS", "FAKE_STATE", "FakeState", "build_fake_app", "main", "run_fake"]
 
 
 @dataclass(frozen=True)
@@ -127,83 +117,8 @@ def build_fake_app(
     app.router.add_post("/v1/chat/completions", _openai)
     app.router.add_post("/v1/messages", _anthropic)
     app.router.add_post("/v1/messages/count_tokens", _count_tokens)
-    app.router.add_get("/v1/models", _models)
-    app.router.add_get("/_fake/requests", _list_requests)
-    app.router.add_delete("/_fake/requests", _clear_requests)
-    app.router.add_post("/_fake/script", _script)
-    app.router.add_delete("/_fake/script", _clear_script)
-    app.router.add_post("/_fake/reset", _reset)
+    add_control_routes(app)
     return app
-
-
-# --- recording and control ---------------------------------------------------------------
-
-
-async def _read(request: web.Request, behavior: str = "") -> tuple[dict[str, Any] | None, str]:
-    """Parse and record the body; returns (body or None, error message)."""
-    raw = await request.read()
-    body: Any = None
-    error = ""
-    if raw:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            error = f"invalid JSON body: {exc}"
-    if body is not None and not isinstance(body, dict):
-        error, body = "request body must be a JSON object", None
-    request.app[FAKE_STATE].requests.append(
-        {
-            "method": request.method,
-            "path": request.path,
-            "query": dict(request.query),
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-            "body": body,
-            "behavior": behavior,
-        }
-    )
-    return body, error
-
-
-async def _list_requests(request: web.Request) -> web.Response:
-    return web.json_response(list(request.app[FAKE_STATE].requests), dumps=_dumps)
-
-
-async def _clear_requests(request: web.Request) -> web.Response:
-    request.app[FAKE_STATE].requests.clear()
-    return web.json_response({"cleared": True})
-
-
-async def _reset(request: web.Request) -> web.Response:
-    state = request.app[FAKE_STATE]
-    state.requests.clear()
-    state.fail_counts.clear()
-    state.scripts.clear()
-    state.cache_seen.clear()
-    return web.json_response({"reset": True})
-
-
-async def _script(request: web.Request) -> web.Response:
-    try:
-        data = orjson.loads(await request.read())
-    except orjson.JSONDecodeError as exc:
-        return web.json_response({"error": f"invalid JSON: {exc}"}, status=400)
-    model = "*"
-    if isinstance(data, dict):
-        model, data = str(data.get("model") or "*"), data.get("replies")
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        return web.json_response({"error": "expected a list of reply objects"}, status=400)
-    queue = request.app[FAKE_STATE].scripts.setdefault(model, deque())
-    queue.extend(data)
-    return web.json_response({"queued": len(data), "model": model, "pending": len(queue)})
-
-
-async def _clear_script(request: web.Request) -> web.Response:
-    request.app[FAKE_STATE].scripts.clear()
-    return web.json_response({"cleared": True})
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 # --- the chat endpoints ------------------------------------------------------------------
@@ -225,6 +140,10 @@ def _validate(protocol: str, body: dict[str, Any] | None, headers: Mapping[str, 
         return "model: field required"
     if not isinstance(body.get("messages"), list):
         return "messages: field required (a list)"
+    try:  # wrongly typed fields, as the real APIs' schema validation would find them
+        check_shape(protocol, body)
+    except InvalidRequest as exc:
+        return exc.message
     if protocol == "anthropic":
         if not isinstance(body.get("max_tokens"), int):
             return "max_tokens: field required"
@@ -235,7 +154,7 @@ def _validate(protocol: str, body: dict[str, Any] | None, headers: Mapping[str, 
 
 async def _chat(request: web.Request, protocol: str) -> web.StreamResponse:
     spec_header = request.headers.get("x-fake-behavior", "")
-    body, error = await _read(request, spec_header)
+    body, error = await record(request, spec_header)
     state = request.app[FAKE_STATE]
     rid = f"fake{next(state.ids):06d}"
     error = error or _validate(protocol, body, request.headers)
@@ -248,17 +167,31 @@ async def _chat(request: web.Request, protocol: str) -> web.StreamResponse:
     behavior = _apply_fail_count(state, call.model, behavior)
     if behavior.delay_ms:
         await asyncio.sleep(behavior.delay_ms / 1000)
-    prompt = wire.prompt_tokens(protocol, body)
-    if behavior.error == "context" and prompt <= behavior.context_limit:
-        behavior = behavior.succeeded()
-    if behavior.error:
-        message = wire.error_message(protocol, behavior.error, behavior.status, call.model, prompt)
-        return _error(protocol, behavior.error, behavior.status, message, rid, behavior.retry_after)
-    reply = _reply(call, behavior, item)
-    tokens = _tokens(state, call, reply, prompt)
+    try:  # whatever the checks above let through, a malformed body is a 400, as upstream
+        answer = _answer(state, call, behavior, item)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return _error(protocol, "badrequest", 400, f"malformed request: {exc}", rid)
+    if isinstance(answer, web.Response):
+        return answer
+    behavior, reply, tokens = answer
     if call.stream:
         return await _stream(request, call, behavior, reply, tokens)
     return await _respond(request, call, behavior, reply, tokens)
+
+
+def _answer(
+    state: FakeState, call: _Call, behavior: Behavior, item: Mapping[str, Any]
+) -> web.Response | tuple[Behavior, wire.Reply, wire.Tokens]:
+    """The behaviour's error response, or the reply with its usage."""
+    prompt = wire.prompt_tokens(call.protocol, call.body)
+    if behavior.error == "context" and prompt <= behavior.context_limit:
+        behavior = behavior.succeeded()
+    b = behavior
+    if b.error:
+        message = wire.error_message(call.protocol, b.error, b.status, call.model, prompt)
+        return _error(call.protocol, b.error, b.status, message, call.rid, b.retry_after)
+    reply = _reply(call, behavior, item)
+    return behavior, reply, _tokens(state, call, reply, prompt)
 
 
 def _api_key(request: web.Request) -> str:
@@ -357,7 +290,7 @@ def _error(
         body = wire.anthropic_error(kind, message, f"req_{rid}")
     else:
         body = wire.openai_error(kind, message)
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+    return web.json_response(body, status=status, headers=headers, dumps=dumps)
 
 
 async def _respond(
@@ -422,28 +355,15 @@ def _drop(request: web.Request, response: web.StreamResponse) -> web.StreamRespo
 
 
 async def _count_tokens(request: web.Request) -> web.Response:
-    body, error = await _read(request)
-    if error or body is None or not isinstance(body.get("messages"), list):
-        message = error or "messages: field required (a list)"
-        return _error("anthropic", "badrequest", 400, message, "count")
-    return web.json_response({"input_tokens": wire.prompt_tokens("anthropic", body)})
-
-
-async def _models(request: web.Request) -> web.Response:
-    models = request.app[FAKE_STATE].models
-    if "anthropic-version" in request.headers:
-        data = [
-            {"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
-            for m in models
-        ]
-        first, last = (models[0], models[-1]) if models else (None, None)
-        return web.json_response(
-            {"data": data, "has_more": False, "first_id": first, "last_id": last}
-        )
-    listing: list[dict[str, Any]] = [
-        {"id": m, "object": "model", "created": wire.CREATED, "owned_by": "fake"} for m in models
-    ]
-    return web.json_response({"object": "list", "data": listing})
+    body, error = await record(request)
+    if body is not None and not error:
+        error = _validate("anthropic", {"max_tokens": 1, **body}, {"anthropic-version": "-"})
+    if error or body is None:
+        return _error("anthropic", "badrequest", 400, error or "body required", "count")
+    try:
+        return web.json_response({"input_tokens": wire.prompt_tokens("anthropic", body)})
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return _error("anthropic", "badrequest", 400, f"malformed request: {exc}", "count")
 
 
 # --- manual use --------------------------------------------------------------------------

@@ -272,6 +272,7 @@ async def test_slow_and_stall_delays(oai: openai.AsyncOpenAI) -> None:
     started = time.monotonic()
     await oai.chat.completions.create(model="fake-slow-150", messages=USER)
     assert time.monotonic() - started >= 0.15
+    started = time.monotonic()
     stream = await oai.chat.completions.create(
         model="m",
         messages=USER,
@@ -279,8 +280,13 @@ async def test_slow_and_stall_delays(oai: openai.AsyncOpenAI) -> None:
         extra_headers={"x-fake-behavior": "stall-200"},
     )
     stamps = [time.monotonic() async for _ in stream]
+    # The fake sleeps 200 ms inside the request, so the whole stream takes at least that.
+    assert stamps[-1] - started >= 0.2
+    # Where the silence falls: after the first two events. A gap between two chunks seen
+    # by the client is shorter than the sleep by however late the earlier chunk was
+    # handled (scheduler jitter on a busy machine), so it is only compared with 150 ms.
     gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
-    assert max(gaps) >= 0.2 and gaps.index(max(gaps)) == 1
+    assert gaps.index(max(gaps)) == 1 and max(gaps) >= 0.15
 
 
 async def test_script_drives_replies_in_order(
@@ -351,3 +357,33 @@ def test_behavior_words_are_whole_words() -> None:
     assert parse_behavior("fake-error502-fail-1").fail_times == 1
     assert parse_behavior("m", api_key="limited-key").status == 429
     assert parse_behavior("ratelimit retry-after-3").retry_after == "3"
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/v1/chat/completions", {"tools": 5}),
+        ("/v1/messages", {"tools": 5}),
+        ("/v1/chat/completions", {"messages": [5]}),
+        ("/v1/messages", {"messages": [{"role": "user", "content": 5}]}),
+        ("/v1/chat/completions", {"tools": [{"type": "function", "function": 5}]}),
+        ("/v1/messages", {"tools": [{"name": "t", "input_schema": 5}]}),
+        ("/v1/messages/count_tokens", {"messages": [{"role": "user", "content": 5}]}),
+    ],
+)
+async def test_malformed_body_is_a_400_in_the_protocols_shape(
+    server: TestServer, path: str, extra: dict[str, Any]
+) -> None:
+    body = {"model": "fake-tool", "max_tokens": 5, "messages": USER, **extra}
+    async with ClientSession() as http:
+        for stream in (False, True):
+            async with http.post(
+                server.make_url(path),
+                json={**body, "stream": stream},
+                headers={"anthropic-version": "2023-06-01"},
+            ) as r:
+                assert r.status == 400, await r.text()
+                data = await r.json()
+            if path.startswith("/v1/messages"):
+                assert data["type"] == "error"
+            assert data["error"]["type"] == "invalid_request_error"
