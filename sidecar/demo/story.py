@@ -6,9 +6,10 @@ the next request. The sessions are pure data; ``sidecar.demo.run`` plays them.
 
 Claude Code fixes input validation: reads a file, edits it (accepted), tries a
 second edit that the user rejects, runs the tests, commits; one background
-title request goes to a haiku model. One request meets a provider outage
-(``outage``: the upstream model id that answers 529 on every attempt while the
-turn is played, so tierline falls back). OpenCode then adds a test, commits and
+title request goes to a haiku model. One request, pinned to the configured
+model ``sonnet`` so that the router cannot route around it, meets a provider
+outage (``outage``: the upstream model id that answers 529 on every attempt
+while the turn is played, so tierline falls back). OpenCode then adds a test, commits and
 opens a pull request over Chat Completions.
 """
 
@@ -107,7 +108,7 @@ CLAUDE_CODE: tuple[Turn, ...] = (
     Turn(
         "claude-code",
         "run tests (provider outage)",
-        _CC_MODEL,
+        "sonnet",  # pinned (`/model sonnet`), so the outage below is always on the route
         _call("Bash", command="python -m pytest -q", description="Run the tests"),
         tool_result=_PYTEST,
         outage="claude-sonnet-4-5",

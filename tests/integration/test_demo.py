@@ -24,8 +24,11 @@ async def test_demo_plays_every_turn_and_falls_back() -> None:
         assert row.result.usage["output"] > 0
         assert int(row.attempts) >= 1
     outage = next(i for i, turn in enumerate(SESSION) if turn.outage)
-    fallen = rows[outage]
+    fallen = rows[outage]  # pinned to sonnet, whose provider is down: always a fallback
+    assert fallen.asked == "sonnet" and fallen.used != "sonnet"
     assert int(fallen.attempts) >= 2 and fallen.provider != "anthropic"
+    outage_exchange, _ = demo.exchanges[outage]
+    assert [(a.model, a.status) for a in outage_exchange.attempts[:2]] == [("sonnet", 529)] * 2
     assert "Fallbacks and retries:" in demo.output and "529" in demo.output
     # Claude Code's cached prefix is read back from the second main-loop request on.
     claude_main = [r for r, t in zip(rows, SESSION, strict=True) if t.harness == "claude-code"]
