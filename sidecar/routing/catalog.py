@@ -5,20 +5,27 @@ in the catalog and one of its upstream providers is configured with keys (or
 is keyless on loopback, like a local Ollama). A tier's candidates are
 ``routing.tiers.<tier>`` when set; otherwise the available models the catalog
 ranks for that tier, in rank order, followed by models the catalog does not
-know, placed by their reasoning flag and price. Tier names are configuration:
+know, placed by their reasoning flag and price. The quick tier is ranked by cost
+(the issue: "quick by cost"): its candidates are ordered by blended price
+(``blended_price``: 3 input : 1 output tokens, USD per million), the catalog's
+quick rank only breaking ties. The quality floor is membership: a catalog model
+serves quick only when the catalog gives it a quick rank (able to write titles,
+summaries, short answers and tool-call plumbing); an unknown model only when it
+is not a reasoning model and its blended price is at most $1/M. An unpriced model
+comes last. Tier names are configuration:
 a custom tier takes the catalog ranking of its position (first = reasoning,
 last = quick, others = coding) unless ``routing.tiers`` lists its models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sidecar.catalog import Catalog, CatalogEntry, provider_key
 from sidecar.catalog import entry_model as _from_entry
-from sidecar.config import Config, ModelConfig, ProviderConfig
+from sidecar.config import Config, ModelConfig, Prices, ProviderConfig
 
 CHEAP_BLENDED_USD = 1.0  # $/M (3:1 input:output) below which an unknown model also serves quick
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -32,8 +39,9 @@ def provider_usable(p: ProviderConfig) -> bool:
     return host in _LOOPBACK or host.startswith("127.")
 
 
-def blended_price(m: ModelConfig) -> float | None:
-    p = m.prices
+def blended_price(m: ModelConfig | Prices) -> float | None:
+    """USD per million tokens at 3 input : 1 output (a typical agent request mix)."""
+    p = m if isinstance(m, Prices) else m.prices
     if p.input is None or p.output is None:
         return None
     return (3 * p.input + p.output) / 4
@@ -156,7 +164,22 @@ class TierBuilder:
             if n not in entries and not self._is_reference(n) and _places(m, key)
         ]
         unknown.sort(key=lambda m: blended_price(m) or 0.0, reverse=key == "reasoning")
+        if key == "quick":  # by cost: blended price, the catalog rank breaks ties
+            return tuple(sorted(out + unknown, key=_quick_order(entries)))
         return tuple(out + unknown)
+
+
+def quick_key(price: float | None, rank: int | None) -> tuple[float, int]:
+    """Sort key of the quick tier: blended price (unpriced last), then catalog rank."""
+    return (price if price is not None else float("inf"), rank if rank is not None else 1 << 30)
+
+
+def _quick_order(entries: Mapping[str, CatalogEntry]) -> Callable[[ModelConfig], tuple[float, int]]:
+    def key(m: ModelConfig) -> tuple[float, int]:
+        entry = entries.get(m.name)
+        return quick_key(blended_price(m), entry.ranks.get("quick") if entry else None)
+
+    return key
 
 
 def _places(m: ModelConfig, key: str) -> bool:

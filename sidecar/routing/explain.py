@@ -20,7 +20,7 @@ from typing import Any
 from sidecar.catalog import default_catalog
 from sidecar.config import Config
 from sidecar.errors import TierlineError
-from sidecar.routing.catalog import TierBuilder, rank_key
+from sidecar.routing.catalog import TierBuilder, blended_price, quick_key, rank_key
 from sidecar.routing.engine import Router
 from sidecar.sessions.state import MemoryStore
 
@@ -144,8 +144,11 @@ def ranking_rows(config: Config) -> dict[str, list[dict[str, Any]]]:
     for tier in table.order:
         chosen = {m.name: i + 1 for i, m in enumerate(table.candidates[tier])}
         key = rank_key(tier, table.order)
-        ranked = sorted((e.ranks[key], e) for e in catalog.entries.values() if key in e.ranks)
-        rows = []
+        ranked = sorted(
+            ((e.ranks[key], e) for e in catalog.entries.values() if key in e.ranks),
+            key=lambda ranked_entry: ranked_entry[0],
+        )
+        rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         for rank, entry in ranked:
             served = builder.catalog_model(entry)
@@ -160,6 +163,7 @@ def ranking_rows(config: Config) -> dict[str, list[dict[str, Any]]]:
                 "input": p.input,
                 "output": p.output,
                 "cache_read": p.cache_read,
+                "blended": blended_price(p),
                 "context_window": entry.context_window,
                 "prices_from": entry.price_source,
             })  # fmt: skip
@@ -168,9 +172,12 @@ def ranking_rows(config: Config) -> dict[str, list[dict[str, Any]]]:
                 rows.append({
                     "rank": None, "model": m.name, "candidate": chosen[m.name],
                     "available": m.provider, "input": m.prices.input, "output": m.prices.output,
-                    "cache_read": m.prices.cache_read, "context_window": m.context_window,
+                    "cache_read": m.prices.cache_read, "blended": blended_price(m),
+                    "context_window": m.context_window,
                     "prices_from": "config",
                 })  # fmt: skip
+        if key == "quick":  # ranked by cost, as the tier's candidates are
+            rows.sort(key=lambda r: quick_key(r["blended"], r["rank"]))
         out[tier] = rows
     return out
 
@@ -180,7 +187,11 @@ def ranking(config: Config, as_json: bool = False) -> str:
     rows = ranking_rows(config)
     if as_json:
         return json.dumps(rows, indent=2)
-    lines = ["", "tier ranking (# = position among the tier's candidates, - = not one):"]
+    lines = [
+        "",
+        "tier ranking (# = position among the tier's candidates, - = not one; quick is ranked "
+        "by blended price = 3 input : 1 output $/M, the catalog rank breaks ties):",
+    ]
     for tier, items in rows.items():
         lines.append(f"{tier}:")
         for r in items:
@@ -189,6 +200,7 @@ def ranking(config: Config, as_json: bool = False) -> str:
             price = f"{_money(r['input'])}/{_money(r['output'])}/{_money(r['cache_read'])}"
             lines.append(
                 f"  {pos:>2}  {r['model']:<28} {where:<12} in/out/cache $/M {price:<18} "
+                f"blended {_money(r['blended'] and round(r['blended'], 3)):<6} "
                 f"ctx {r['context_window'] // 1000}k  ({r['prices_from']})"
             )
     return "\n".join(lines)

@@ -145,12 +145,20 @@ def test_models_prints_the_ranking_per_tier(
     out = capsys.readouterr().out
     assert "reasoning:" in out and "coding:" in out and "quick:" in out
     assert "claude-opus-4-7" in out and "unavailable" in out  # gpt-5 etc. have no provider here
+    assert "quick is ranked by blended price = 3 input : 1 output" in out
+    assert (
+        "gpt-5-nano                   unavailable  in/out/cache $/M 0.05/0.4/0.005     blended 0.138"
+        in out
+    )
     assert main(["models", "--tiers", "--json", "--config", cfg]) == 0
     ranking = json.loads(capsys.readouterr().out)
     assert (
         ranking["reasoning"][0]["model"] == "claude-opus-4-7"
         and ranking["reasoning"][0]["candidate"] == 1
     )
+    blended = [r["blended"] for r in ranking["quick"]]
+    assert blended == sorted(blended)  # the local model ($0) first, then gpt-5-nano
+    assert [r["model"] for r in ranking["quick"][:2]] == ["qwen3-coder-30b-local", "gpt-5-nano"]
 
 
 def test_guess_protocol() -> None:

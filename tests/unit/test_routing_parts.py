@@ -11,7 +11,7 @@ from sidecar.catalog import load_catalog, merge_model
 from sidecar.config import ConfigError, ModelConfig, Prices, parse_config
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing.agents import detect_role
-from sidecar.routing.catalog import TierBuilder, provider_usable
+from sidecar.routing.catalog import TierBuilder, blended_price, provider_usable
 from sidecar.routing.classifier import TurnActivity, classify_text, phase
 from sidecar.routing.directives import Directives, strip_message, strip_text
 from sidecar.routing.fit import Needs, fit, keep_warm, needs_of, unfit
@@ -357,3 +357,20 @@ def test_routing_tiers_override_and_provider_references() -> None:
     table = TierBuilder(cfg, load_catalog()).build()
     (only,) = table.candidates["coding"]
     assert only.upstream == "moonshotai/kimi-k2.5" and only.context_window == 262144
+
+
+def test_quick_is_ranked_by_blended_price() -> None:
+    keys = {"api_keys": ["env:K"]}
+    cfg = parse_config(
+        {"providers": {"openai": keys, "openrouter": keys, "anthropic": keys},
+         "models": {"gpt-4.1-nano": {"provider": "openai", "prices": {"input": 9, "output": 9}}}},
+        {"K": "k"},
+    )  # fmt: skip
+    quick = TierBuilder(cfg, load_catalog()).build().candidates["quick"]
+    names = [m.name for m in quick]
+    prices = [blended_price(m) for m in quick]
+    assert prices == sorted(prices, key=lambda p: float("inf") if p is None else p)
+    assert names[0] == "gpt-5-nano"  # $0.05 in / $0.40 out: blended $0.1375/M
+    assert names.index("gemini-2.5-flash-lite") < names.index("minimax-m2.5")
+    assert names[-1] == "gpt-4.1-nano"  # a config price override moves it (blended $9/M)
+    assert blended_price(quick[0]) == (3 * 0.05 + 0.4) / 4
