@@ -35,6 +35,20 @@ _TRACE = re.compile(
 )
 _TRACE_GATES = ("Traceback", 'File "', "error[", "ERR!", "FAILED", "panicked", "rror: ",
                  "xception: ", "Segmentation", "    at ", "\nE  ")  # fmt: skip
+# Errors that name the line and the fix (cases/README.md: routine fixes, the normal edit-compile
+# loop): a missing import or name, a key, a division by zero, syntax, a compiler's type error.
+_ROUTINE = re.compile(
+    r"^\s*(?:NameError|KeyError|ZeroDivisionError|ModuleNotFoundError|ImportError|SyntaxError|"
+    r"IndentationError|TabError|UnboundLocalError|ReferenceError): |"
+    r"\berror TS\d{4}\b|\berror\[E0\d{3}\]|\bF8[0-4]\d undefined name|"
+    r"\bundefined: \w|declared and not used|imported and not used|missing return",
+    re.MULTILINE,
+)
+_ROUTINE_GATES = ("Error: ", "error TS", "error[E0", "undefined", "not used", "missing return")
+# A test runner's verdict: a failing test run is a diagnosis, whatever the error inside it.
+_TEST_RUN = re.compile(
+    r"\b(?:FAILED\b|FAIL\b|[1-9]\d* (?:failed|failing)\b|test result|Tests?:|AssertionError)"
+)
 _FENCE = re.compile(r"```")
 _URL = re.compile(r"\b\w+://\S+")
 _DIFF = re.compile(r"^(diff --git|@@ -\d+)", re.MULTILINE)
@@ -54,6 +68,15 @@ class Classification(NamedTuple):
     @property
     def tier(self) -> str:
         return PROFILE_TIER[self.profile]
+
+
+def routine_failure(text: str) -> bool:
+    """True when ``text`` (a pasted error or a tool's output) is a routine error and not a
+    failing test run: the cause is in front of the model (a compiler, linter or one-line
+    exception), so fixing it is the coding loop, not a diagnosis."""
+    if not any(g in text for g in _ROUTINE_GATES) or not _ROUTINE.search(text):
+        return False
+    return not _TEST_RUN.search(text)
 
 
 def _scan_text(text: str) -> str:
@@ -135,14 +158,21 @@ def _scores(text: str) -> tuple[dict[str, float], list[str]]:
     if diff:
         plain = _outside_diff(plain, diff.start())  # nor words inside a pasted diff
     lower = plain.lower()
+    symptoms = 0  # debugger signals in the prose, beyond an exception's name
     for i in _triggered(lower):
         profile, weight, sig = FLAT[i]
         if sig.pattern.search(plain if sig.raw else lower):
             scores[profile] += weight
             hits.append(profile)
+            symptoms += profile == "debugger" and not sig.names_paste
     if any(g in text for g in _TRACE_GATES) and _TRACE.search(text):
-        scores["debugger"] += 2.5
-        hits.append("trace")
+        if not symptoms and routine_failure(text):
+            scores["debugger"] = 0.0  # the error names the line and the fix
+            scores["coder"] += 2.5
+            hits.append("routine-error")
+        else:
+            scores["debugger"] += 2.5
+            hits.append("trace")
     if "```" in text:
         key = "reviewer" if scores["reviewer"] else "coder"
         scores[key] += 0.3
@@ -184,6 +214,7 @@ class TurnActivity(NamedTuple):
     consecutive_failures: int = 0
     last_failed: bool = False
     messages: int = 0  # messages in the conversation so far
+    last_failure_routine: bool = False  # the failing result is a compiler/linter error
 
 
 def phase(activity: TurnActivity, base: Classification) -> Classification:
@@ -191,7 +222,10 @@ def phase(activity: TurnActivity, base: Classification) -> Classification:
     if activity.messages < 3:
         return base
     guess: Classification | None = None
-    if activity.last_failed and (activity.edits or activity.consecutive_failures >= 2):
+    routine = activity.last_failure_routine and activity.consecutive_failures < 3
+    if activity.last_failed and routine and activity.edits:
+        guess = Classification("coder", 0.6, "phase", ("edit-compile-loop",))
+    elif activity.last_failed and (activity.edits or activity.consecutive_failures >= 2):
         conf = 0.7 if activity.consecutive_failures < 2 else 0.8
         guess = Classification("debugger", conf, "phase", ("failing-after-edits",))
     elif activity.edits >= 2 and not activity.last_failed:

@@ -56,12 +56,15 @@ class Sig:
     """One weighted signal: a regex over the lower-cased text, run only when one of its
     lead words starts a word of the text (cheap gate: most signals never run)."""
 
-    __slots__ = ("pattern", "leads", "raw")
+    __slots__ = ("pattern", "leads", "raw", "names_paste")
 
-    def __init__(self, pattern: str, leads: tuple[str, ...], raw: bool = False) -> None:
+    def __init__(
+        self, pattern: str, leads: tuple[str, ...], raw: bool = False, names_paste: bool = False
+    ) -> None:
         self.pattern = re.compile(pattern)
         self.leads = () if "" in leads else leads  # () = always run
         self.raw = raw  # match the original text (case-sensitive) instead of the lower-cased one
+        self.names_paste = names_paste  # names a pasted error ("Traceback"), not a symptom
 
 
 def _p(pattern: str, raw: bool = False, leads: tuple[str, ...] | None = None) -> Sig:
@@ -74,6 +77,11 @@ def _w(*alternatives: str) -> Sig:
     return Sig(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", leads)
 
 
+def _paste(sig: Sig) -> Sig:
+    sig.names_paste = True
+    return sig
+
+
 # (profile, weight, patterns): each matching pattern adds ``weight``.
 SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
     (
@@ -81,7 +89,8 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
         2.0,
         (
             _w(r"debug\w*", r"diagnos\w*", r"investigat\w*", r"troubleshoot\w*", r"root[- ]cause"),
-            _w(r"traceback", r"stack ?trace", r"exception", r"panic(?:ked|s)?\b", "segfault"),
+            _paste(_w(r"traceback", r"stack ?trace", r"exception")),
+            _w(r"panic(?:ked|s)?\b", "segfault"),
             _w(r"crash\w*", r"hangs?\b", "hanging", r"freez\w*", r"deadlock\w*", "race condition"),
             _w(
                 "memory leak",
@@ -100,7 +109,13 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
             _w(
                 r"stopped working", r"since (?:the|yesterday)", r"after (?:the|yesterday'?s) deploy"
             ),
-            _p(r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b", raw=True, leads=("?error", "?exception")),
+            _paste(
+                _p(
+                    r"\b[A-Z][a-zA-Z]+(?:Error|Exception)\b",
+                    raw=True,
+                    leads=("?error", "?exception"),
+                )
+            ),
             _p(
                 r"\bwhy (?:is|does|do|did|are|would|am)\b[^?.]{0,80}"
                 r"\b(fail|crash|return|break|slow|hang|wrong|empty|null|nil|zero|differ|show)"

@@ -14,7 +14,13 @@ from typing import Any
 
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite
-from sidecar.routing.classifier import Classification, TurnActivity, classify_text, phase
+from sidecar.routing.classifier import (
+    Classification,
+    TurnActivity,
+    classify_text,
+    phase,
+    routine_failure,
+)
 from sidecar.routing.llm_classifier import LlmClassifier, message_key
 from sidecar.routing.settings import ClassifierSettings
 from sidecar.sessions.state import SessionState
@@ -42,8 +48,17 @@ def verdict(
         consecutive_failures=state.consecutive_failures,
         last_failed=state.last_failed,
         messages=len(conv),
+        last_failure_routine=state.last_failed and _routine_result(conv),
     )
     return phase(activity, found)
+
+
+def _routine_result(conv: Conversation) -> bool:
+    """Is the latest tool result a routine (compiler/linter) error? Reads the last message only."""
+    last = conv.last
+    if last is None or not last.tool_results:
+        return False
+    return routine_failure(last.tool_results[-1].text[-4000:])
 
 
 def _ask_llm(

@@ -12,7 +12,7 @@ from sidecar.config import ConfigError, ModelConfig, Prices, parse_config
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing.agents import detect_role
 from sidecar.routing.catalog import TierBuilder, blended_price, provider_usable
-from sidecar.routing.classifier import TurnActivity, classify_text, phase
+from sidecar.routing.classifier import TurnActivity, classify_text, phase, routine_failure
 from sidecar.routing.directives import Directives, strip_message, strip_text
 from sidecar.routing.fit import Needs, fit, keep_warm, needs_of, unfit
 from sidecar.routing.rewrite import alternate_reviewer, rewrite_body
@@ -130,10 +130,16 @@ CLASSIFY = [
     ("can you take a look at my changes before I merge", "reviewer"),
     ("rename getUser to fetchUser across the codebase", "refactorer"),
     ("the totals on the invoice page don't add up since yesterday's deploy", "debugger"),
-    (
+    (  # a routine error: the line and the fix are in front of the model (cases/README.md)
         "Traceback (most recent call last):\n  File \"a.py\", line 3, in <module>\nKeyError: 'x'",
+        "coder",
+    ),
+    (
+        'Traceback (most recent call last):\n  File "a.py", line 3, in <module>\n'
+        "RuntimeError: Event loop is closed",
         "debugger",
     ),
+    ("KeyError: 'x' but only on the second request", "debugger"),
     ("thanks", "assistant"),
     ("put the new banner on the pricing page", "coder"),  # "the pr" inside "pricing" is no PR
     ("see https://x.dev/code/review and add docstrings", "coder"),  # URL words are not intent
@@ -157,6 +163,20 @@ def test_phase_refines_from_the_third_message() -> None:
     assert phase(TurnActivity(edits=1, last_failed=True, messages=2), base) is base
     planner = classify_text("Plan the rollout")
     assert phase(TurnActivity(edits=3, messages=8), planner).profile == "coder"
+    # a compiler/linter error after edits is the edit-compile loop; a third one in a row is not
+    compile_error = failing._replace(last_failure_routine=True)
+    assert phase(compile_error, planner).profile == "coder"
+    stuck = compile_error._replace(consecutive_failures=3)
+    assert phase(stuck, base).profile == "debugger"
+
+
+def test_routine_failure_is_a_compiler_error_not_a_test_run() -> None:
+    assert routine_failure("src/a.ts:41:17 - error TS2322: Type 'string' is not assignable")
+    assert routine_failure("cli.py:48:16: F821 undefined name 'argparse'")
+    assert not routine_failure(
+        "FAILED tests/test_a.py::test_x - NameError: name 'x' is not defined"
+    )
+    assert not routine_failure("AssertionError: expected 3, got 2")
 
 
 # -- agent roles -----------------------------------------------------------------
