@@ -34,17 +34,55 @@ def assert_no_secrets(text: str) -> None:
         assert secret not in text
 
 
+class Ask:
+    """One request through an official SDK, streaming or not (fixture ``ask``)."""
+
+    def __init__(self, sdk: str, stream: bool, oa_client: Any, an_client: Any) -> None:
+        self.sdk, self.stream = sdk, stream
+        self._oa, self._an = oa_client, an_client
+
+    async def __call__(self, server: Any, model: str) -> tuple[Any, str]:
+        """(response headers, the model the client saw); an SDK error propagates."""
+        if self.sdk == "openai":
+            raw = await self._oa(server).chat.completions.with_raw_response.create(
+                model=model, messages=MSG, stream=self.stream
+            )
+            parsed = raw.parse()
+            if self.stream:
+                return raw.headers, [c async for c in parsed][0].model
+            return raw.headers, parsed.model
+        raw = await self._an(server).messages.with_raw_response.create(
+            model=model, max_tokens=50, messages=MSG, stream=self.stream
+        )
+        parsed = await raw.parse()
+        if self.stream:
+            return raw.headers, [e async for e in parsed][0].message.model
+        return raw.headers, parsed.model
+
+    @property
+    def status_error(self) -> type[Exception]:
+        return openai.APIStatusError if self.sdk == "openai" else anthropic.APIStatusError
+
+
+@pytest.fixture(
+    params=[("openai", False), ("openai", True), ("anthropic", False), ("anthropic", True)],
+    ids=["openai", "openai-stream", "anthropic", "anthropic-stream"],
+)
+def ask(request: Any, openai_client: Any, anthropic_client: Any) -> Ask:
+    sdk, stream = request.param
+    return Ask(sdk, stream, openai_client, anthropic_client)
+
+
 async def test_429_rotates_to_the_next_key_then_cools_the_limited_one(
-    tierline: Any, openai_client: Any, fake: Any
+    tierline: Any, ask: Ask, fake: Any
 ) -> None:
     server = await tierline(providers={"oa": {"api_keys": ["env:LIMITED_KEY", "env:OA_KEY"]}})
-    client = openai_client(server)
-    raw = await client.chat.completions.with_raw_response.create(model="gpt-good", messages=MSG)
-    assert raw.headers["x-tierline-attempts"] == "2"
-    assert raw.headers["x-tierline-model"] == "gpt-good"
+    headers, seen = await ask(server, "gpt-good")
+    assert headers["x-tierline-attempts"] == "2"
+    assert headers["x-tierline-model"] == seen == "gpt-good"
     # The limited key rests (Retry-After 1 s): the next request goes straight to the other key.
-    raw = await client.chat.completions.with_raw_response.create(model="gpt-good", messages=MSG)
-    assert raw.headers["x-tierline-attempts"] == "1"
+    headers, _ = await ask(server, "gpt-good")
+    assert headers["x-tierline-attempts"] == "1"
     keys = [r["headers"]["authorization"].split()[-1] for r in await fake_requests(fake)]
     assert keys == [TEST_ENV["LIMITED_KEY"], TEST_ENV["OA_KEY"], TEST_ENV["OA_KEY"]]
 
@@ -75,18 +113,13 @@ async def test_429_with_retry_after_over_the_cap_moves_on(
     assert raw.headers["x-tierline-model"] == "claude-good"
 
 
-@pytest.mark.parametrize("stream", [False, True])
-async def test_5xx_retries_briefly_then_falls_back(
-    tierline: Any, openai_client: Any, fake: Any, stream: bool
-) -> None:
+async def test_5xx_retries_briefly_then_falls_back(tierline: Any, ask: Ask, fake: Any) -> None:
     server = await tierline(
         models={"gpt-down": oa("fake-error503")}, routing={"fallback_chain": ["gpt-good"]}
     )
-    raw = await openai_client(server).chat.completions.with_raw_response.create(
-        model="gpt-down", messages=MSG, stream=stream
-    )
-    assert raw.headers["x-tierline-model"] == "gpt-good"
-    assert raw.headers["x-tierline-attempts"] == "3"  # 503, retry 503, fallback 200
+    headers, seen = await ask(server, "gpt-down")
+    assert headers["x-tierline-model"] == seen == "gpt-good"
+    assert headers["x-tierline-attempts"] == "3"  # 503, retry 503, fallback 200
     models = [r["body"]["model"] for r in await fake_requests(fake)]
     assert models == ["fake-error503", "fake-error503", "fake-gpt"]
 
@@ -103,9 +136,7 @@ async def test_5xx_once_is_retried_on_the_same_model(tierline: Any, anthropic_cl
     assert raw.headers["x-tierline-attempts"] == "2"
 
 
-async def test_first_byte_timeout_falls_back(
-    fake: Any, aiohttp_server: Any, openai_client: Any
-) -> None:
+async def test_first_byte_timeout_falls_back(fake: Any, aiohttp_server: Any, ask: Ask) -> None:
     app = build_app(make_config(
         fake,
         server={"first_byte_timeout": 0.3, "retries_per_candidate": 0},
@@ -115,10 +146,8 @@ async def test_first_byte_timeout_falls_back(
     exchanges = Exchanges()
     app[OBSERVERS].append(exchanges)
     server = await aiohttp_server(app)
-    raw = await openai_client(server).chat.completions.with_raw_response.create(
-        model="gpt-slow", messages=MSG
-    )
-    assert raw.headers["x-tierline-model"] == "gpt-good"
+    headers, seen = await ask(server, "gpt-slow")
+    assert headers["x-tierline-model"] == seen == "gpt-good"
     first = exchanges.seen[0].attempts[0]  # connected at once; the headers never came
     assert (first.model, first.reason, first.message) == (
         "gpt-slow",
@@ -188,7 +217,7 @@ async def test_anthropic_stall_after_an_empty_block_start_is_retried(
 
 
 async def test_context_overflow_skips_to_a_larger_window(
-    tierline: Any, openai_client: Any, fake: Any
+    tierline: Any, ask: Ask, fake: Any
 ) -> None:
     server = await tierline(
         models={
@@ -198,11 +227,9 @@ async def test_context_overflow_skips_to_a_larger_window(
         },
         routing={"fallback_chain": ["gpt-same", "gpt-big"]},
     )
-    raw = await openai_client(server).chat.completions.with_raw_response.create(
-        model="gpt-small", messages=MSG
-    )
-    assert raw.headers["x-tierline-model"] == "gpt-big"
-    assert raw.headers["x-tierline-attempts"] == "3"  # overflow, skip same-size, answer
+    headers, seen = await ask(server, "gpt-small")
+    assert headers["x-tierline-model"] == seen == "gpt-big"
+    assert headers["x-tierline-attempts"] == "3"  # overflow, skip same-size, answer
     assert len(await fake_requests(fake)) == 2
 
 
@@ -222,19 +249,16 @@ async def test_anthropic_context_wording_is_recognised(
     assert raw.headers["x-tierline-model"] == "claude-big"
 
 
-async def test_401_cools_the_key_and_moves_on(tierline: Any, openai_client: Any, fake: Any) -> None:
+async def test_401_cools_the_key_and_moves_on(tierline: Any, ask: Ask, fake: Any) -> None:
     base = str(fake.make_url("/v1"))
     server = await tierline(
         providers={"bad": {"kind": "openai", "base_url": base, "api_keys": ["env:BAD_KEY"]}},
         models={"gpt-badkey": {"provider": "bad", "upstream": "fake-gpt"}},
         routing={"fallback_chain": ["gpt-good"]},
     )
-    client = openai_client(server)
     for _ in range(2):
-        raw = await client.chat.completions.with_raw_response.create(
-            model="gpt-badkey", messages=MSG
-        )
-        assert raw.headers["x-tierline-model"] == "gpt-good"
+        headers, seen = await ask(server, "gpt-badkey")
+        assert headers["x-tierline-model"] == seen == "gpt-good"
     sent = [r["headers"]["authorization"] for r in await fake_requests(fake)]
     assert sent.count("Bearer " + TEST_ENV["BAD_KEY"]) == 1  # the second request skipped it
 
@@ -271,32 +295,26 @@ async def test_plain_400_goes_back_as_the_provider_said(
     assert len(await fake_requests(fake)) == 1
 
 
-async def test_all_exhausted_lists_attempts_without_secrets(
-    tierline: Any, openai_client: Any, anthropic_client: Any
-) -> None:
+async def test_all_exhausted_lists_attempts_without_secrets(tierline: Any, ask: Ask) -> None:
     server = await tierline(
         server={"retries_per_candidate": 0},
-        models={"gpt-down": oa("fake-error500"), "gpt-down2": oa("fake-error502")},
-        routing={"fallback_chain": ["gpt-down2"]},
+        models={"gpt-down": oa("fake-error500"), "claude-down": an("fake-error502")},
+        routing={"fallback_chain": ["claude-down"]},
     )
-    with pytest.raises(openai.APIStatusError) as info:
-        await openai_client(server).chat.completions.create(model="gpt-down", messages=MSG)
-    response = info.value.response
+    with pytest.raises(ask.status_error) as info:
+        await ask(server, "gpt-down")
+    response = info.value.response  # type: ignore[attr-defined]
     assert response.status_code == 502
     assert response.headers["x-should-retry"] == "false"
     body = response.json()
     message = body["error"]["message"]
     assert "gpt-down via oa -> 500 server_error" in message
-    assert "gpt-down2 via oa -> 502 server_error" in message
-    assert body["error"]["code"] == "upstream_exhausted"
+    assert "claude-down via an -> 502 server_error" in message
+    if ask.sdk == "openai":
+        assert body["error"]["code"] == "upstream_exhausted"
+    else:
+        assert body["type"] == "error" and body["error"]["type"] == "api_error"
     assert_no_secrets(response.text)
-
-    with pytest.raises(anthropic.APIStatusError) as ainfo:
-        await anthropic_client(server).messages.create(
-            model="gpt-down", max_tokens=50, messages=MSG
-        )
-    abody = ainfo.value.response.json()
-    assert abody["type"] == "error" and abody["error"]["type"] == "api_error"
 
 
 async def test_provider_error_messages_are_scrubbed(
