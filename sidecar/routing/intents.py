@@ -251,6 +251,7 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
             _w(r"how should (?:the|a|an|our|this|it|they) \w+", r"roll(?:ing)? (?:it )?out"),
             _w(r"without (?:breaking|downtime|logging \w+ out|losing|duplicating)"),
             _w(r"two (?:devices|users|clients|workers|processes|tabs) (?:\w+ing|at once)"),
+            _w(r"permissions? (?:service|model|system)", r"authori[sz]ation", "authz", "rbac"),
         ),
     ),
     (
