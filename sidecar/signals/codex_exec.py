@@ -19,8 +19,10 @@ each ``tools.NAME(`` outside them the first argument is read if it is static:
 - an array of such values (an element that is not static drops the array).
 
 Anything else (a variable, a call, an interpolated template, ``String.raw``) is
-dynamic: that call is left out. Malformed or oversized programs give what was
-read before the problem, never an exception.
+dynamic: that call is left out, and so is a literal with more than 20,000 rare
+escapes (``\\x41``, ``\\u0041``, ``\\0``...: decoded one by one, ~1 µs each).
+Malformed or oversized programs give what was read before the problem, never an
+exception.
 
 ``read_output(text)`` splits what ``exec`` returned (``Script completed`` /
 ``Script failed`` / ``Script running ...``, a ``Wall time`` line, ``Output:``,
@@ -42,18 +44,30 @@ __all__ = ["ExecOutput", "MAX_CALLS", "MAX_SOURCE", "nested_calls", "read_output
 MAX_SOURCE = 512 * 1024  # characters of program read; the rest is ignored
 MAX_CALLS = 64  # nested tool calls read per program
 _MAX_DEPTH = 8  # nesting of object/array literals
+_MAX_SLOW_ESCAPES = 20_000  # escapes decoded one by one (JSON-compatible literals: no limit)
 
 # The next thing the scanner must look at: a literal, a slash, or a ``tools.NAME(`` call.
 _NEXT = re.compile(r"""['"`/]|(?<![\w$.])tools\s*\.\s*([A-Za-z_$][\w$]*)\s*\(""")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)")
 _WS = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
-_PLAIN = {
-    '"': re.compile(r'[^"\\\n\r]*'),
-    "'": re.compile(r"[^'\\\n\r]*"),
-    "`": re.compile(r"[^`\\$]*"),
+# A whole '...' / "..." literal, and a template's text up to its closing backtick or
+# first ``${`` (unrolled loops: the regex engine, not Python, walks long patches).
+_QUOTED = {
+    '"': re.compile(r'"([^"\\\n\r]*(?:\\[\s\S][^"\\\n\r]*)*)"'),
+    "'": re.compile(r"'([^'\\\n\r]*(?:\\[\s\S][^'\\\n\r]*)*)'"),
 }
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+_TEMPLATE_TEXT = re.compile(r"[^`\\$]*(?:(?:\\[\s\S]|\$(?!\{))[^`\\$]*)*")
+_ESCAPE = re.compile(r'(?<!\\)(?:\\\\)*\\[^"\\/bfnrtu]|[\x00-\x1f]')
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0",
+            "\r\n": "", "\r": "", "\n": "", "\u2028": "", "\u2029": ""}
+_SIMPLE_ESCAPES = (
+    ("\\n", "\n"), ("\\t", "\t"), ("\\r", "\r"), ("\\'", "'"), ('\\"', '"'), ("\\`", "`"),
+    ("\\$", "$"), ("\\/", "/"),
+)
+_PARKED = "\ue000"  # stands in for an escaped backslash while the others are decoded
 _REGEX_BEFORE = frozenset("(,=:[!&|?{};+-*%<>~^")
 _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
@@ -75,10 +89,10 @@ def nested_calls(source: str) -> list[tuple[str, Any]]:
         if match is None:
             break
         if match.group(1) is not None:
-            arg = _argument(src, match.end())
+            arg, end = _argument(src, match.end())
             if arg is not _DYNAMIC:
                 calls.append((match.group(1), arg))
-            i = match.end()  # the argument's literals are skipped by the branches below
+            i = end  # a dynamic argument's literals are skipped by the branches below
             continue
         i = _skip_token(src, match.start())
         if i < 0:
@@ -89,15 +103,16 @@ def nested_calls(source: str) -> list[tuple[str, Any]]:
 _DYNAMIC: Any = object()  # immutable sentinel: "this argument is not static"
 
 
-def _argument(src: str, i: int) -> Any:
+def _argument(src: str, i: int) -> tuple[Any, int]:
+    """The static first argument at ``i`` and the index after it, or ``(_DYNAMIC, i)``."""
     try:
         value, end = _value(src, i, 0)
         end = _ws(src, end)
         if src[end] not in ",)":
-            return _DYNAMIC
-        return value
+            return _DYNAMIC, i
+        return value, end
     except (_NotStatic, IndexError, RecursionError):
-        return _DYNAMIC
+        return _DYNAMIC, i
 
 
 def _skip_token(src: str, i: int) -> int:
@@ -147,22 +162,26 @@ def _skip_regex(src: str, i: int) -> int:
 
 def _skip_string(src: str, i: int) -> int:
     """Index after the string or template literal at ``i`` (templates may nest); -1 if open."""
-    quote, j, n = src[i], i + 1, len(src)
-    while j < n:
-        c = src[j]
-        if c == "\\":
-            j += 2
-        elif c == quote:
-            return j + 1
-        elif c in "\n\r" and quote != "`":
+    quote = src[i]
+    if quote != "`":
+        match = _QUOTED[quote].match(src, i)
+        return match.end() if match else -1
+    j = i + 1
+    while True:
+        j = _template_text_end(src, j)
+        if j >= len(src) or src[j] == "\\":
             return -1
-        elif quote == "`" and src.startswith("${", j):
-            j = _skip_balanced(src, j + 2, "}")
-            if j < 0:
-                return -1
-        else:
-            j += 1
-    return -1
+        if src[j] == "`":
+            return j + 1
+        j = _skip_balanced(src, j + 2, "}")  # at "${"
+        if j < 0:
+            return -1
+
+
+def _template_text_end(src: str, i: int) -> int:
+    """Index of the closing backtick or ``${`` after template text starting at ``i``."""
+    match = _TEMPLATE_TEXT.match(src, i)
+    return match.end() if match else i  # the pattern matches '' at least
 
 
 def _skip_balanced(src: str, i: int, closer: str) -> int:
@@ -301,72 +320,65 @@ def _array(src: str, i: int, depth: int) -> tuple[list[Any], int]:
 def _literal(src: str, i: int) -> tuple[str, int]:
     """The text of the string or template literal at ``i`` and the index after it."""
     quote = src[i]
-    plain = _PLAIN[quote]
-    parts: list[str] = []
-    surrogates = False
-    j = i + 1
-    while True:
-        run = plain.match(src, j)
-        if run is not None:
-            parts.append(run.group())
-            j = run.end()
-        c = src[j]  # IndexError when unterminated
-        if c == quote:
-            break
-        if c == "$":  # templates only
-            if src.startswith("${", j):
-                raise _NotStatic
-            parts.append("$")
-            j += 1
-        elif c == "\\":
-            text, j = _escape(src, j + 1)
-            surrogates = surrogates or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
-            parts.append(text)
-        else:
-            raise _NotStatic  # a raw line break in a '...' or "..." string
-    text = "".join(parts)
-    if quote == "`" and "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if surrogates:
+    if quote == "`":
+        end = _template_text_end(src, i + 1)
+        if src[end] != "`":
+            raise _NotStatic  # ${...} (or unterminated: IndexError)
+        body = src[i + 1 : end].replace("\r\n", "\n").replace("\r", "\n")
+        end += 1
+    else:
+        match = _QUOTED[quote].match(src, i)
+        if match is None:
+            raise _NotStatic  # unterminated, or a raw line break
+        body, end = match.group(1), match.end()
+    return _unescape(body, quote), end
+
+
+def _unescape(body: str, quote: str) -> str:
+    if "\\" not in body:
+        return body
+    if quote == '"' or (quote == "'" and '"' not in body):
+        try:  # JSON's escapes mean the same in JavaScript; JSON.stringify output decodes in C
+            text: str = orjson.loads('"' + body + '"')
+            return text
+        except orjson.JSONDecodeError:
+            pass  # \' \x41 \v \0 \u{...}, a raw tab, a lone surrogate: the slow path
+    # Backslash pairs first (left to right, as JavaScript reads them), parked on a
+    # private-use character; then the common escapes by str.replace; what is left
+    # (and everything when the body holds that character) goes through _escape.
+    text = body
+    if _PARKED not in body:
+        text = body.replace("\\\\", _PARKED)
+        for escape, char in _SIMPLE_ESCAPES:
+            text = text.replace(escape, char)
+    if "\\" in text:
+        if text.count("\\") > _MAX_SLOW_ESCAPES:
+            raise _NotStatic  # bounded work on the event loop: such a literal is not read
+        text = _ESCAPE.sub(_escape, text)
+    if _PARKED not in body:
+        text = text.replace(_PARKED, "\\")
+    if _SURROGATE.search(text):  # "\uD83D\uDE00": a pair written as two escapes
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text, j + 1
+    return text
 
 
-def _escape(src: str, j: int) -> tuple[str, int]:
-    """The character(s) of the escape whose letter is at ``j``, and the index after it."""
-    c = src[j]
-    if c in _ESCAPES:
-        return _ESCAPES[c], j + 1
-    if c == "0" and not src[j + 1 : j + 2].isdigit():
-        return "\0", j + 1
-    if c in "123456789":
-        raise _NotStatic  # legacy octal escapes
-    if c == "x":
-        return chr(_hex(src[j + 1 : j + 3], 2)), j + 3
-    if c == "u":
-        if src[j + 1 : j + 2] == "{":
-            end = src.find("}", j + 2, j + 10)
-            if end < 0:
-                raise _NotStatic
-            code = _hex(src[j + 2 : end], 0)
-            if code > 0x10FFFF:
-                raise _NotStatic
-            return chr(code), end + 1
-        return chr(_hex(src[j + 1 : j + 5], 4)), j + 5
-    if c == "\r":
-        return "", j + (2 if src[j + 1 : j + 2] == "\n" else 1)  # line continuation
-    if c in "\n\u2028\u2029":
-        return "", j + 1
-    return c, j + 1  # \" \' \\ \` \$ \/ and any other identity escape
-
-
-def _hex(digits: str, width: int) -> int:
-    if not digits or (width and len(digits) != width):
-        raise _NotStatic
-    try:
-        return int(digits, 16)
-    except ValueError:
-        raise _NotStatic from None
+def _escape(match: re.Match[str]) -> str:
+    """The character(s) one escape sequence stands for (``match.group(1)`` follows ``\\``)."""
+    seq = match.group(1)
+    if seq in _ESCAPES:
+        if seq == "0" and match.string[match.end() : match.end() + 1].isdigit():
+            raise _NotStatic  # \01: a legacy octal escape
+        return _ESCAPES[seq]
+    if seq in "123456789ux" and len(seq) == 1:
+        raise _NotStatic  # octal, or \u / \x without their hex digits
+    if seq[0] == "u" and len(seq) > 1:
+        code = int(seq[2:-1] if seq[1] == "{" else seq[1:], 16)
+        if code > 0x10FFFF:
+            raise _NotStatic
+        return chr(code)
+    if seq[0] == "x" and len(seq) == 3:
+        return chr(int(seq[1:], 16))
+    return seq  # \" \' \\ \` \$ \/ and any other identity escape
 
 
 # -- output ----------------------------------------------------------------------------

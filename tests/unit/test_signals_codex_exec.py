@@ -96,6 +96,22 @@ def test_nested_calls(source: str, expected: list[tuple[str, Any]]) -> None:
     assert nested_calls(source) == expected
 
 
+def test_long_literals() -> None:
+    line = "+x = '\\' \"q\"\n"
+    patch = "*** Begin Patch\n*** Add File: big.py\n" + line * 30_000
+    assert nested_calls(f"await tools.apply_patch({js(patch)})") == [("apply_patch", patch)]
+    template = patch.replace("\\", "\\\\")
+    assert nested_calls(f"await tools.apply_patch(`{template}`)") == [("apply_patch", patch)]
+
+    quoted = patch.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    assert nested_calls(f"await tools.apply_patch('{quoted}')") == [("apply_patch", patch)]
+    # Rare escapes are decoded one by one: past 20,000 the literal is not read.
+    assert nested_calls("await tools.apply_patch('" + "\\x41" * 20_001 + "')") == []
+    assert nested_calls("await tools.apply_patch('" + "\\x41" * 20_000 + "')") == [
+        ("apply_patch", "A" * 20_000)
+    ]
+
+
 def test_nested_calls_is_bounded_and_total() -> None:
     assert len(nested_calls("await tools.exec_command('ls');" * (MAX_CALLS + 10))) == MAX_CALLS
     deep = "await tools.exec_command(" + "[" * 200 + "]" * 200 + ")"
