@@ -9,7 +9,9 @@ Precedence, per signal (logs, metrics, traces), highest first:
    ``OPENCODE_OTLP_METRICS_ENDPOINT`` (metrics), full URLs, honoured when
    ``OPENCODE_ENABLE_TELEMETRY`` is 1/true, with ``OPENCODE_OTLP_HEADERS``.
 Headers, protocol, service name, resource attributes and the export interval
-follow the same rule: config, then OTEL_*, then defaults. A signal without an
+follow the same rule: config, then OTEL_*, then defaults. Traces are sampled as
+``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` say (the spec's names; default
+``parentbased_always_on``; an unknown name keeps the default). A signal without an
 endpoint is not exported (no exporter, no thread). ``telemetry.enabled =
 false``, ``OTEL_SDK_DISABLED=true`` or ``OTEL_<SIGNAL>_EXPORTER=none`` turn
 OTLP export off; ``/metrics`` is governed by ``server.metrics`` alone.
@@ -31,6 +33,14 @@ from sidecar.telemetry import names
 Signal = Literal["logs", "metrics", "traces"]
 OtlpProtocol = Literal["http/protobuf", "grpc"]
 Temporality = Literal["cumulative", "delta", "lowmemory"]
+Sampler = Literal[
+    "always_on", "always_off", "traceidratio",
+    "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+]  # fmt: skip
+SAMPLERS: tuple[Sampler, ...] = (
+    "always_on", "always_off", "traceidratio",
+    "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+)  # fmt: skip
 SIGNALS: tuple[Signal, ...] = ("logs", "metrics", "traces")
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -59,6 +69,8 @@ class TelemetrySettings:
     compat: tuple[str, ...]
     log_prompts: bool
     propagate_trace: bool
+    sampler: Sampler = "parentbased_always_on"
+    sampler_ratio: float = 1.0  # for the traceidratio samplers
 
     def target(self, signal: Signal) -> ExportTarget | None:
         target: ExportTarget | None = getattr(self, signal)
@@ -171,4 +183,23 @@ def resolve_settings(cfg: TelemetryConfig, env: Mapping[str, str]) -> TelemetryS
         compat=tuple(cfg.compat),
         log_prompts=cfg.log_prompts,
         propagate_trace=cfg.propagate_trace,
+        sampler=_sampler(env),
+        sampler_ratio=_ratio(env),
     )
+
+
+def _sampler(env: Mapping[str, str]) -> Sampler:
+    raw = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    for name in SAMPLERS:
+        if raw == name:
+            return name
+    return "parentbased_always_on"
+
+
+def _ratio(env: Mapping[str, str]) -> float:
+    """``OTEL_TRACES_SAMPLER_ARG`` as a probability in [0, 1]; 1.0 when unset or invalid."""
+    try:
+        ratio = float(env.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+    except ValueError:
+        return 1.0
+    return ratio if 0.0 <= ratio <= 1.0 else 1.0

@@ -42,8 +42,9 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
 
@@ -282,6 +283,26 @@ def _tracer_provider(
         max_queue_size=settings.queue_size + 1,
         max_export_batch_size=min(512, settings.queue_size),
     )
-    provider = TracerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
+    provider = TracerProvider(
+        sampler=build_sampler(settings),
+        resource=resource,
+        shutdown_on_exit=False,
+        meter_provider=mp,
+    )
     provider.add_span_processor(GatedSpanProcessor(batch, gate))
     return provider
+
+
+def build_sampler(settings: TelemetrySettings) -> Sampler:
+    """The SDK sampler ``OTEL_TRACES_SAMPLER`` / ``_ARG`` name (read from the settings' env,
+    not the process's, so each app decides its own)."""
+    ratio = settings.sampler_ratio
+    base: Sampler = {
+        "always_on": sampling.ALWAYS_ON,
+        "always_off": sampling.ALWAYS_OFF,
+        "traceidratio": sampling.TraceIdRatioBased(ratio),
+        "parentbased_always_on": sampling.ALWAYS_ON,
+        "parentbased_always_off": sampling.ALWAYS_OFF,
+        "parentbased_traceidratio": sampling.TraceIdRatioBased(ratio),
+    }[settings.sampler]
+    return sampling.ParentBased(base) if settings.sampler.startswith("parentbased") else base

@@ -374,3 +374,39 @@ async def test_response_without_usage_is_estimated_and_flagged(receiver: Any) ->
     assert a["tierline.usage.input_tokens"] > 300
     assert a["tierline.cost.usd"] > 0
     await asyncio.to_thread(telemetry.shutdown)
+
+
+async def test_traces_sampler_from_otel_env(receiver: Any) -> None:
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    rx, url = receiver
+    env = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}
+    telemetry = telemetry_for(url, env)
+    assert (telemetry.settings.sampler, telemetry.settings.sampler_ratio) == (
+        "parentbased_traceidratio",
+        0.0,
+    )
+    for _ in range(20):  # roots: ratio 0, never sampled
+        with telemetry.tracer.start_as_current_span("root", kind=trace.SpanKind.SERVER):
+            telemetry.tracer.start_span("chat m", kind=trace.SpanKind.CLIENT).end()
+    carrier = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    parent = TraceContextTextMapPropagator().extract(carrier)
+    with telemetry.tracer.start_as_current_span("sampled parent", context=parent):
+        pass
+    await flush(telemetry)
+    await rx.wait_for(lambda: bool(rx.spans()))
+    assert [s["name"] for s in rx.spans()] == ["sampled parent"]
+    await asyncio.to_thread(telemetry.shutdown)
+
+
+def test_traces_sampler_names_and_defaults() -> None:
+    def settings(**env: str) -> Any:
+        return resolve_settings(TelemetryConfig(), env)
+
+    assert settings().sampler == "parentbased_always_on"
+    assert settings(OTEL_TRACES_SAMPLER="AlWays_off").sampler == "always_off"
+    assert settings(OTEL_TRACES_SAMPLER="jaeger_remote").sampler == "parentbased_always_on"
+    assert settings(OTEL_TRACES_SAMPLER_ARG="0.25").sampler_ratio == 0.25
+    assert settings(OTEL_TRACES_SAMPLER_ARG="2").sampler_ratio == 1.0
+    assert settings(OTEL_TRACES_SAMPLER_ARG="x").sampler_ratio == 1.0
