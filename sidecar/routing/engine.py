@@ -18,9 +18,10 @@ request's token limit is kept and the plan tells dispatch to clamp the limit
 for that candidate (``RoutePlan.body_for``).
 
 Work per request is bounded by the messages not yet seen plus a constant.
-``route`` does no I/O: with a shared store (Redis) the app awaits ``load``
-first (one bounded read, skipped for a conversation this replica holds fresh)
-and state is written behind (``sessions.shared``).
+``route`` does no I/O: the app awaits ``load`` first (a shared store's bounded
+read, skipped for a conversation this replica holds fresh; the LLM classifier's
+bounded answer for an unsure turn, ``ahead``) and state is written behind
+(``sessions.shared``).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ from sidecar.exchange import Exchange
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite, turn
 from sidecar.routing.agents import AgentRole, detect_role, system_role
+from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
-from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of, unfit
+from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of, warm_model
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
@@ -105,8 +107,11 @@ class Router:
         self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
         self._roles: dict[str, AgentRole | None] = {}
-        self._strongest = {  # model name -> index of the strongest tier listing it
+        strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
+        }
+        self._up_to = {  # tier -> models of that tier or a stronger one (cache awareness)
+            t: frozenset(n for n, i in strongest.items() if i <= k) for k, t in enumerate(order)
         }
 
     # -- construction helpers -------------------------------------------------
@@ -145,6 +150,8 @@ class Router:
         try:
             yield
         finally:
+            if self.llm is not None:
+                await self.llm.aclose()
             await self._store.aclose()
 
     def close(self) -> None:
@@ -153,21 +160,31 @@ class Router:
     # -- the seam methods ----------------------------------------------------------
 
     async def load(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
     ) -> None:
-        """Before ``route``: bring this conversation's shared state into the local cache.
+        """Before ``route``: the awaited steps, each bounded; never raises (``route``
+        reports a malformed request) and changes no session state.
 
-        Only a shared store (Redis) does anything, waiting a short bounded time;
-        never raises (a failure routes from local state).
+        A shared store (Redis) brings this conversation's state into the local cache
+        (a short bounded wait). The LLM classifier, when on and not ``peek``, answers an
+        unsure turn now, at most its timeout (``ahead``), so this request uses it.
         """
-        if not self._store.shared:
+        if not self._store.shared and self.llm is None:
             return
         try:
-            conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-            key = identify(body, lower_headers(headers), conv).thread
-        except Exception:  # malformed body: route() reports it
+            req, _named, _via = self._read(protocol, body, headers)
+        except Exception:
             return
-        await self._store.load(key)
+        if self._store.shared:
+            await self._store.load(req.ident.thread)
+        if self.llm is not None and not peek and not req.background:
+            state = self._store.get(req.ident.thread)
+            await classify_ahead(self.llm, req.conv, state, self._settings)
 
     def route(
         self,
@@ -342,27 +359,12 @@ class Router:
             if note:
                 notes.append(note)
         idle = self._clock() - state.last_at if state.last_at else 1e9
-        warm = self._warm_model(state.model, tier, cands, needs)
+        allowed = self._up_to.get(tier, frozenset())  # never a weaker tier for cache reasons
+        warm = warm_model(state.model, cands, self.table.available, allowed, needs, clamp)
         cands, note = keep_warm(cands, warm, state.last_prompt_tokens, idle, needs.tokens)
         if note:
             notes.append(note)
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
-
-    def _warm_model(
-        self, name: str, tier: str, cands: list[ModelConfig], needs: Needs
-    ) -> ModelConfig | None:
-        """The session's current model if cache awareness may keep it: among the
-        candidates, or in ``tier`` or a stronger one and able to serve the request."""
-        if not name:
-            return None
-        found = next((m for m in cands if m.name == name), None)
-        if found is not None:
-            return found
-        m = self.table.available.get(name)
-        limit = self._order.index(tier) if tier in self._order else len(self._order)
-        if m is None or self._strongest.get(name, len(self._order)) > limit:
-            return None  # never a weaker tier for cache reasons
-        return m if unfit(m, needs, self._config.routing.clamp_max_tokens) is None else None
 
     def _tier_of(self, m: ModelConfig) -> str:
         default = self._config.routing.default_tier

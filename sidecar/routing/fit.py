@@ -21,7 +21,7 @@ staying on a stronger model is never a quality loss.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +150,27 @@ def _cost(m: ModelConfig, cached: int, fresh: int, write: bool) -> float | None:
     read = p.cache_read if p.cache_read is not None else p.input
     fresh_price = (p.cache_write or p.input) if write else p.input
     return (cached * read + fresh * fresh_price) / 1e6
+
+
+def warm_model(
+    name: str,
+    cands: Sequence[ModelConfig],
+    available: Mapping[str, ModelConfig],
+    allowed: Container[str],
+    needs: Needs,
+    clamp: bool = False,
+) -> ModelConfig | None:
+    """The session's current model if cache awareness may keep it: a candidate, or a
+    model of an ``allowed`` tier (the chosen one or stronger) that can serve the request."""
+    if not name:
+        return None
+    found = next((m for m in cands if m.name == name), None)
+    if found is not None:
+        return found
+    m = available.get(name)
+    if m is None or name not in allowed or unfit(m, needs, clamp) is not None:
+        return None
+    return m
 
 
 def keep_warm(

@@ -1,13 +1,17 @@
 """The LLM classifier: a second opinion when the heuristic is unsure (off by default).
 
-``route`` is synchronous and must stay fast, so the LLM never sits in the
-request path: when the heuristic's confidence is under the threshold the
-router asks ``cached(key)``; on a miss it calls ``request(key, text)``, which
-starts one background classification (bounded, deduplicated) and the request
-keeps the heuristic answer. An agent turn makes many requests, so the next
-request of the same turn finds the answer in the cache (keyed by a hash of the
-message). Any failure (timeout, HTTP error, an answer that is not a profile)
-leaves the cache empty for that key: the heuristic answer stands.
+``route`` is synchronous and must stay fast, so the LLM call happens in the
+awaited ``Router.load`` step before it (``ahead.classify_ahead``): when the
+heuristic's confidence is under the threshold, ``answer(key, text)`` returns a
+cached answer at once, or starts (or joins) one classification and waits for
+it at most ``timeout``; ``route`` then reads ``cached(key)`` and the triggering
+request gets the LLM's answer. Past the timeout the classification keeps
+running in the background (bounded, deduplicated) and the request keeps the
+heuristic answer; the next request of the turn finds the answer in the cache
+(keyed by a hash of the message). ``route`` itself only ever calls
+``request(key, text)`` (start in the background, never wait). Any failure
+(timeout, HTTP error, an answer that is not a profile) leaves the cache empty
+for that key: the heuristic answer stands.
 
 The HTTP call is a seam: ``Ask = async (model, prompt, max_tokens) -> text``;
 ``http_ask`` implements it over an aiohttp session for OpenAI- and
@@ -88,6 +92,23 @@ class LlmClassifier:
         task.add_done_callback(lambda _t: self._tasks.pop(key, None))
         return True
 
+    async def answer(self, key: str, text: str) -> Classification | None:
+        """The classification of ``text`` (cache key ``key``), waiting at most the timeout.
+
+        A cache hit costs nothing. A miss starts the classification (or joins the one
+        in flight) and waits for it without cancelling it: past the timeout it keeps
+        running for later requests and None is returned. None also on any failure.
+        """
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        if key not in self._tasks and not self.request(key, text):
+            return None  # too many in flight (or no event loop): the heuristic stands
+        task = self._tasks.get(key)
+        if task is not None:
+            await asyncio.wait({task}, timeout=self._timeout)
+        return self._cache.get(key)
+
     async def classify(self, text: str) -> Classification | None:
         """One classification (None on any failure)."""
         prompt = PROMPT + text[: self._max_chars]
@@ -108,6 +129,13 @@ class LlmClassifier:
             self._cache[key] = result
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+    async def aclose(self) -> None:
+        """Cancel classifications in flight (app shutdown: the upstream session closes)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait for classifications in flight (shutdown, tests)."""

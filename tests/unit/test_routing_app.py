@@ -53,3 +53,25 @@ async def test_a_directive_only_message_is_forwarded_as_a_fixed_note(
         first = request["body"]["messages"][0]["content"]
         text = first if isinstance(first, str) else first[0]["text"]
         assert text == "(tierline directive: /lock quick)"
+
+
+UNSURE = "hmm, what about the other thing we talked about"
+
+
+async def test_the_llm_classifier_decides_the_request_that_triggers_it(
+    tierline: Any, fake: TestServer
+) -> None:
+    classifier = {"llm": True, "threshold": 0.6, "timeout": 2.0}
+    server = await tierline(routing={"tiers": TIERS, "classifier": classifier})
+    async with ClientSession() as s:  # the classifier's call is the fake-gpt model's first
+        await s.post(
+            fake.make_url("/_fake/script"),
+            json={"model": "fake-gpt", "replies": [{"text": "debugger"}]},
+        )
+    body = {"model": "auto", "max_tokens": 50, "messages": [{"role": "user", "content": UNSURE}]}
+    status, headers, _ = await _post(server, body, {"x-tierline-session": "llm"})
+    assert status == 200
+    assert (headers["x-tierline-tier"], headers["x-tierline-model"]) == ("reasoning", "claude-good")
+    assert headers["x-tierline-route"].startswith("llm debugger")
+    paths = [r["path"] for r in await fake_requests(fake)]
+    assert paths == ["/v1/chat/completions", "/v1/messages"]  # classifier, then the request

@@ -4,6 +4,7 @@ and the router inside the app (decision headers, directives stripped upstream, s
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,47 @@ async def test_llm_classifier_answers_later_requests_of_the_turn(aiohttp_server:
     sent = [r for r in await fake_requests(fake) if r["path"] == "/v1/chat/completions"]
     assert len(sent) == 1 and sent[0]["body"]["max_tokens"] <= 16
     assert UNSURE in sent[0]["body"]["messages"][0]["content"]
+
+
+async def test_llm_classifier_answers_the_triggering_request(aiohttp_server: Any) -> None:
+    fake: TestServer = await aiohttp_server(build_fake_app())
+    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6})
+    async with ClientSession() as session:
+        router = build_router(cfg, lambda: session)
+        await _script(fake, [{"text": "debugger"}])
+        body = {"model": "auto", "messages": [{"role": "user", "content": UNSURE}]}
+        h = {"x-tierline-session": "now"}
+        await router.load("openai", body, h)  # the awaited step before route
+        plan = router.route("openai", body, h)
+        assert (plan.method, plan.profile, plan.tier) == ("llm", "debugger", "reasoning")
+        await router.load("openai", body, h)  # cached: no second call
+        sure = {
+            "model": "auto",
+            "messages": [{"role": "user", "content": "Plan the migration to the new queue"}],
+        }
+        await router.load("openai", sure, {"x-tierline-session": "sure"})  # confident: not asked
+        await router.load("openai", body, h, peek=True)
+    sent = [r for r in await fake_requests(fake) if r["path"] == "/v1/chat/completions"]
+    assert len(sent) == 1
+
+
+async def test_a_slow_llm_classifier_keeps_the_heuristic_within_its_timeout(
+    aiohttp_server: Any,
+) -> None:
+    fake: TestServer = await aiohttp_server(build_fake_app())
+    base = str(fake.make_url("")).rstrip("/")
+    cfg = _config(base, classifier={"llm": True, "threshold": 0.6, "timeout": 0.2})
+    async with ClientSession() as session:
+        router = build_router(cfg, lambda: session)
+        assert router.llm is not None
+        await _script(fake, [{"text": "debugger", "behavior": "slow-5000"}])
+        body = {"model": "auto", "messages": [{"role": "user", "content": UNSURE}]}
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await router.load("openai", body, {})
+        assert loop.time() - started < 2.0  # bounded by the timeout, not the fake's 5 s
+        assert router.route("openai", body, {}).method != "llm"
+        await router.llm.aclose()
 
 
 async def test_llm_classifier_failure_keeps_the_heuristic(aiohttp_server: Any) -> None:
