@@ -94,7 +94,10 @@ def nested_calls(source: str) -> list[tuple[str, Any]]:
                 calls.append((match.group(1), arg))
             i = end  # a dynamic argument's literals are skipped by the branches below
             continue
-        i = _skip_token(src, match.start())
+        try:
+            i = _skip_token(src, match.start())
+        except RecursionError:  # templates nested hundreds deep
+            break
         if i < 0:
             break  # unterminated literal or comment: nothing after it can be trusted
     return calls

@@ -116,6 +116,9 @@ def test_nested_calls_is_bounded_and_total() -> None:
     assert len(nested_calls("await tools.exec_command('ls');" * (MAX_CALLS + 10))) == MAX_CALLS
     deep = "await tools.exec_command(" + "[" * 200 + "]" * 200 + ")"
     assert nested_calls(deep) == []
+    nested = "`${" * 2000 + "x" + "}`" * 2000
+    assert nested_calls(f"{nested}; await tools.apply_patch('a')") == []
+    assert nested_calls(f"await tools.exec_command({{cmd: 'x', y: {nested}}})") == []
     rng = random.Random(7)
     alphabet = "tools.apply_patch(exec_command{cmd:}[]'\"`\\$/ *+,\nux0{}"
     for _ in range(2000):
