@@ -66,15 +66,46 @@ def test_example_file_names_every_key() -> None:
     import dataclasses
 
     from sidecar.config import StateConfig, TelemetryConfig
+    from sidecar.routing.settings import ClassifierSettings, ProfileSettings, Rule
 
     text = EXAMPLE.read_text(encoding="utf-8")
-    internal = {"name", "classifier", "rules", "profiles"}  # the router documents these
     for cls in (ServerConfig, ModelConfig, RoutingConfig, TelemetryConfig, StateConfig, Prices):
         for f in dataclasses.fields(cls):
-            if f.name not in internal:
-                assert f"{f.name} =" in text or f".{f.name}]" in text, (cls.__name__, f.name)
+            if f.name != "name":  # a table's name ([models.NAME]), not a key
+                shown = (f"{f.name} =", f".{f.name}]", f".{f.name}.")  # key, [a.b], [a.b.NAME]
+                assert any(s in text for s in shown), (cls.__name__, f.name)
     for key in ("kind", "base_url", "api_keys", "headers", "prompt_cache"):
         assert f"{key} =" in text
+    for cls in (ClassifierSettings, Rule, ProfileSettings):  # the router's tables
+        for f in dataclasses.fields(cls):
+            assert f"{f.name} =" in text, (cls.__name__, f.name)
+
+
+def test_example_router_tables_parse_when_uncommented() -> None:
+    """The commented [routing.classifier] / [[routing.rules]] / [routing.profiles] examples
+    are valid: uncommented, they load and the router's parsers accept them."""
+    import tomllib
+
+    from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
+
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [routing.classifier]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    routing = tomllib.loads("\n".join(block))["routing"]
+    classifier = parse_classifier(routing["classifier"])
+    assert classifier.threshold == 0.5 and classifier.llm is False
+    rules = parse_rules(tuple(routing["rules"]))
+    assert [(r.tier, r.model, r.chain) for r in rules] == [
+        ("reasoning", None, ()),
+        (None, "sonnet", ()),
+        (None, None, ("kimi-k2", "sonnet")),
+    ]
+    assert rules[0].header == {"x-team": "infra"} and rules[0].agent == "primary"
+    assert parse_profiles(routing["profiles"])["planner"].tier == "reasoning"
 
 
 def test_provider_keys_from_env_file_and_literal(tmp_path: Path) -> None:
