@@ -559,13 +559,17 @@ def test_random_bodies_and_calls_never_raise_and_stay_bounded() -> None:
 
     rnd = random.Random(7)
     names = ["Edit", "MultiEdit", "Write", "Bash", "edit", "patch", "apply_patch", "shell",
-             "str_replace_editor", "execute_bash", "replace_in_file", "local_shell", "x"]
+             "str_replace_editor", "execute_bash", "replace_in_file", "local_shell", "exec", "x"]
     keys = ["file_path", "filePath", "path", "old_string", "new_string", "content", "command",
             "cmd", "edits", "input", "patchText", "diff", "old_str", "new_str", "type", "role",
             "id", "tool_use_id", "call_id", "name", "text", "is_error", "tool_calls", "output"]
     strings = ["", "a\nb", "git commit -m x", "*** Begin Patch\n*** Update File: a\n@@\n-x\n+y",
                "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", "'\"$(", "[main 1234567] x",
-               "<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE", "\r\n\x00\u2028"]
+               "<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE", "\r\n\x00\u2028",
+               "await tools.apply_patch('*** Begin Patch\\n*** Add File: a.py\\n+x\\n');"
+               "text(await tools.exec_command({cmd: `git commit -am x`}))",
+               "Script completed\nWall time 0.1 seconds\nOutput:\n{\"output\": \"[m 1234567] x\"}",
+               "Script failed\nOutput:\nScript error:\npatch rejected by user"]
 
     def value(depth: int = 0) -> Any:
         r = rnd.random()
