@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from types import ModuleType
 import pytest
 
 from sidecar.telemetry import names
+from tests.ci import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDER = ROOT / "grafana" / "build.py"
@@ -124,7 +124,7 @@ def test_queries_use_only_names_from_the_names_module() -> None:
 def test_promtool_accepts_the_rules() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail("promtool missing (apt install prometheus)")
         pytest.skip("promtool not installed")
     result = subprocess.run([promtool, "check", "rules", str(RULES)],

@@ -42,6 +42,7 @@ from sidecar.config import TelemetryConfig
 from sidecar.demo.fake_provider import build_fake_app
 from sidecar.demo.run import DEMO_KEY, demo_config, play
 from sidecar.demo.story import SESSION
+from tests.ci import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDER = ROOT / "grafana" / "build.py"
@@ -105,7 +106,7 @@ def _free_port() -> int:
 @pytest.fixture
 def prometheus_bin() -> str:
     if not os.path.exists(PROMETHEUS):
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail("prometheus is not installed (apt-get install prometheus)")
         pytest.skip("prometheus is not installed")
     return PROMETHEUS

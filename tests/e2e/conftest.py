@@ -13,7 +13,6 @@ missing agent binary, ``node`` or ``git`` is a failure under
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ci import in_ci
 
 HERE = Path(__file__).parent
 BIN = HERE / "node_modules" / ".bin"
@@ -71,7 +72,7 @@ def agent_run(netns: list[str], pytestconfig: pytest.Config) -> RunAgent:
         missing = _missing(_BINARIES[agent])
         if missing:
             message = f"{agent}: missing {', '.join(missing)}"
-            if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            if in_ci():
                 pytest.fail(message)
             pytest.skip(message)
         argv = [sys.executable, str(DRIVER), agent, str(workdir), "--bin", str(BIN)]

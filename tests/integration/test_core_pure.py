@@ -25,6 +25,7 @@ from sidecar.upstream.providers import (
     parse_retry_after,
     proxy_for,
 )
+from tests.ci import in_ci
 
 STREAM = (
     b'event: message_start\r\ndata: {"type":"message_start"}\r\n\r\n'
@@ -309,3 +310,9 @@ def test_prompt_cache_respects_the_clients_breakpoints_and_the_limit() -> None:
     assert with_breakpoints(empty) is empty
     assert count_breakpoints(with_breakpoints({"tools": [{"name": "t"}] * 9})) == 1
     assert count_breakpoints({"a": [{"cache_control": 1}, {"b": {"cache_control": 2}}]}) == 2
+
+
+def test_in_ci_accepts_the_usual_spellings() -> None:
+    assert all(in_ci({"CI": v}) for v in ("1", "true", "TRUE", "yes", "Yes", " true "))
+    assert not any(in_ci({"CI": v}) for v in ("", "0", "false", "no"))
+    assert not in_ci({})

@@ -30,6 +30,7 @@ from sidecar.demo.run import demo_config, play
 from sidecar.demo.story import SESSION
 from sidecar.telemetry import names
 from sidecar.telemetry.http import TELEMETRY_STATE
+from tests.ci import in_ci
 from tests.fakes.otlp import RECEIVER, Receiver, build_otlp_app
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -220,7 +221,7 @@ def _free_port() -> int:
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Iterator[Any]:
     if not os.path.exists(PROMETHEUS):
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail("prometheus is not installed (apt-get install prometheus)")
         pytest.skip("prometheus is not installed")
     started: list[subprocess.Popen[bytes]] = []

@@ -8,7 +8,6 @@ and fail under ``CI=true``.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from sidecar.ingress.keys import ROUTER
 from sidecar.routing.engine import Router
 from sidecar.sessions.shared import RedisStore
 from sidecar.sessions.state import SessionState
+from tests.ci import in_ci
 
 
 def _free_port() -> int:
@@ -37,7 +37,7 @@ class RedisServer:
     def __init__(self, tmp: str) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            if os.environ.get("CI") == "true":
+            if in_ci():
                 pytest.fail("redis-server is not installed (required when CI=true)")
             pytest.skip("redis-server is not installed")
         self.url = f"redis://127.0.0.1:{_free_port()}/0"
