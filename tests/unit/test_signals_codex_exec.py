@@ -19,6 +19,9 @@ import pytest
 from sidecar.exchange import ToolCall
 from sidecar.signals import Commit, EditDecision, LinesChanged, PullRequest, SignalTracker
 from sidecar.signals.codex_exec import MAX_CALLS, nested_calls, read_output
+from sidecar.signals.lines import FileChange
+from sidecar.signals.schemas import EditProposal, ExecProposal, ShellProposal, parse_call
+from sidecar.signals.shell import ShellIntent
 
 ADD = (
     "*** Begin Patch\n*** Add File: greet.py\n+def greet(name):\n+    return name\n"
@@ -248,3 +251,21 @@ def test_programs_without_edits_or_commits_are_not_kept_pending() -> None:
     tracker.propose([ToolCall("c1", "exec", "text(await tools.exec_command({cmd: 'ls'}))"),
                      ToolCall("c2", "exec", "await tools.apply_patch(p)")], "m")
     assert tracker.pending_count == 0 and tracker.seen_count == 2
+
+
+def test_parse_call_maps_nested_calls_to_proposals() -> None:
+    heredoc = f"apply_patch <<'PATCH'\n{ADD}PATCH"
+    source = (f"await tools.exec_command({{cmd: {js(heredoc)}}});"
+              "await tools.shell({command: ['git', 'commit', '-m', 'x']});"
+              "await tools.shell_command('gh pr create --fill');"
+              "await tools.exec_command({cmd: 'ls'}); await tools.view_image({path: 'a.png'});")
+    for arguments in (source, orjson.dumps({"input": source}).decode()):
+        proposal = parse_call("exec", arguments)
+        assert isinstance(proposal, ExecProposal)
+        assert proposal.parts == (
+            EditProposal("apply_patch", (FileChange("greet.py", 2, 0),)),
+            ShellProposal("shell", ShellIntent(1, 0)),
+            ShellProposal("shell_command", ShellIntent(0, 1)),
+        )
+    assert parse_call("exec", orjson.dumps({"cmd": "git commit -m x"}).decode()) is None
+    assert parse_call("exec", "text('hello')") is None
