@@ -38,6 +38,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     validate("anthropic", body, count_only=True)
     app = request.app
+    await app[ROUTER].load("anthropic", body, request.headers, peek=True)  # shared state, no LLM
     plan = app[ROUTER].route("anthropic", body, request.headers, peek=True)  # not a turn
     model = plan.candidates[0]
     config = app[CONFIG]

@@ -40,9 +40,16 @@ from sidecar.upstream.translators import TranslatorPair
 
 
 class Router(Protocol):
+    # Before route (bounded, never raises): fetch shared session state; also the LLM
+    # classifier's answer for an unsure turn, unless peek (count_tokens).
     async def load(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> None: ...  # before route: fetch shared session state (bounded wait, never raises)
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
+    ) -> None: ...
 
     def route(
         self,

@@ -62,7 +62,12 @@ class StaticRouter:
         return plan
 
     async def load(
-        self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        protocol: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        peek: bool = False,
     ) -> None:
         """Stateless: nothing to load."""
 

@@ -27,6 +27,9 @@ from sidecar.sessions.state import SessionState
 from tests.ci import in_ci
 
 
+CLAUDE_CODE = "You are Claude Code, Anthropic's official CLI for Claude."
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,8 +110,7 @@ async def _ask(server: TestServer, session: str, *texts: str) -> dict[str, str]:
         if i:
             messages.append({"role": "assistant", "content": "ok"})
         messages.append({"role": "user", "content": text})
-    body = {"model": "auto", "max_tokens": 100, "messages": messages,
-            "system": "You are Claude Code, Anthropic's official CLI for Claude."}  # fmt: skip
+    body = {"model": "auto", "max_tokens": 100, "messages": messages, "system": CLAUDE_CODE}
     async with ClientSession() as http:
         async with http.post(
             server.make_url("/v1/messages"), json=body, headers={"x-tierline-session": session}
@@ -136,6 +138,40 @@ async def test_two_apps_share_a_session_lock_through_redis(
     other = await _ask(b, "s2", "add a button to the form")  # a session without the lock
     assert other["x-tierline-tier"] == "coding"
     assert _store(a).dropped == _store(b).dropped == 0
+
+
+async def _count(server: TestServer, session: str, *texts: str) -> dict[str, str]:
+    messages: list[dict[str, str]] = []
+    for i, text in enumerate(texts):
+        if i:
+            messages.append({"role": "assistant", "content": "ok"})
+        messages.append({"role": "user", "content": text})
+    async with ClientSession() as http:
+        async with http.post(
+            server.make_url("/v1/messages/count_tokens"),
+            json={"model": "auto", "messages": messages, "system": CLAUDE_CODE},
+            headers={"x-tierline-session": session, "anthropic-version": "2023-06-01"},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+            return dict(resp.headers)
+
+
+async def test_count_tokens_loads_shared_state_and_changes_none(
+    redis_server: RedisServer, tierline: Any
+) -> None:
+    a = await tierline(**_state(redis_server.url))
+    b = await tierline(**_state(redis_server.url))
+    debug = "Users get logged out randomly after the token refresh change, figure out why"
+    assert (await _ask(a, "s1", debug))["x-tierline-tier"] == "reasoning"
+    await _store(a).flush()
+    unsure = "hmm, what about the other thing we talked about"
+    counted = await _count(b, "s1", debug, unsure)
+    assert counted["x-tierline-model"] == "claude-good"  # sticky: B loaded A's session tier
+    locked = await _count(b, "s1", debug, "/lock quick")
+    assert locked["x-tierline-model"] == "gpt-good"  # a /lock would hold for the session ...
+    await _store(b).flush()
+    follow = await _ask(b, "s1", debug, unsure)
+    assert follow["x-tierline-tier"] == "reasoning"  # ... but counting is not a turn
 
 
 async def test_a_stopped_redis_degrades_to_memory(
