@@ -3,84 +3,15 @@
 Each signal is a regex over the lower-cased message (or the original text for
 case-sensitive ones) and the lead words one of which a match must start with;
 ``classifier`` runs a signal only when a word of the message starts with one of
-its leads, so most of the table never runs for a given message.
+its leads, so most of the table never runs for a given message (``sigtable``).
 """
 
 from __future__ import annotations
 
-import re
-
-_LEAD = re.compile(r"[a-z0-9]+")
-
-
-def _split_top(body: str) -> list[str]:
-    parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in body:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
-def _leads(src: str) -> tuple[str, ...]:
-    """Literal word starts one of which any match of ``src`` must begin with ('' = unknown)."""
-    for prefix in ("^\\s*", "\\b"):
-        if src.startswith(prefix):
-            src = src[len(prefix) :]
-    if src.startswith("("):
-        start = 3 if src.startswith("(?:") else 1
-        depth = 0
-        for end, ch in enumerate(src):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0 and end:
-                break
-        out: list[str] = []
-        for alt in _split_top(src[start:end]):
-            out += _leads(alt)
-        return tuple(out)
-    m = _LEAD.match(src)
-    return (m.group(0),) if m else ("",)
-
-
-class Sig:
-    """One weighted signal: a regex over the lower-cased text, run only when one of its
-    lead words starts a word of the text (cheap gate: most signals never run)."""
-
-    __slots__ = ("pattern", "leads", "raw", "names_paste")
-
-    def __init__(
-        self, pattern: str, leads: tuple[str, ...], raw: bool = False, names_paste: bool = False
-    ) -> None:
-        self.pattern = re.compile(pattern)
-        self.leads = () if "" in leads else leads  # () = always run
-        self.raw = raw  # match the original text (case-sensitive) instead of the lower-cased one
-        self.names_paste = names_paste  # names a pasted error ("Traceback"), not a symptom
-
-
-def _p(pattern: str, raw: bool = False, leads: tuple[str, ...] | None = None) -> Sig:
-    return Sig(pattern, leads if leads is not None else _leads(pattern), raw)
-
-
-def _w(*alternatives: str) -> Sig:
-    """``\\b(?:a|b|...)`` over the given alternatives (each a regex): whole words, plurals too."""
-    leads = tuple(lead for alt in alternatives for lead in _leads(alt))
-    return Sig(r"\b(?:" + "|".join(alternatives) + r")(?:e?s)?(?!\w)", leads)
-
-
-def _paste(sig: Sig) -> Sig:
-    sig.names_paste = True
-    return sig
-
+from sidecar.routing.sigtable import Sig
+from sidecar.routing.sigtable import paste as _paste
+from sidecar.routing.sigtable import phrase as _p
+from sidecar.routing.sigtable import words as _w
 
 # (profile, weight, patterns): each matching pattern adds ``weight``.
 SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
@@ -227,6 +158,14 @@ SIGNALS: tuple[tuple[str, float, tuple[Sig, ...]], ...] = (
                 r"still (?:comes? out|came out|prints?|gives?|ends? up)",
                 r"i (?:expected|was expecting)",
                 r"expected \S+ but (?:got|it)",
+            ),
+            _w(  # the human reports that the last attempt did not fix it
+                r"same (?:thing|error|problem|issue|result|failure)",
+                r"(?:didn'?t|doesn'?t|did not|does not) (?:help|fix (?:it|anything))",
+                r"(?:didn'?t|doesn'?t|did not|does not) change anything",
+                r"no (?:luck|change|difference)",
+                r"still (?:the same|happening|there|broken)",
+                r"not fixed",
             ),
         ),
     ),
