@@ -26,7 +26,6 @@ from sidecar.sessions.shared import RedisStore
 from sidecar.sessions.state import SessionState
 from tests.ci import in_ci
 
-
 CLAUDE_CODE = "You are Claude Code, Anthropic's official CLI for Claude."
 
 
