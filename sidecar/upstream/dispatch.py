@@ -152,7 +152,7 @@ class Dispatcher:
                 min_window = max(min_window, model.context_window)
             elif outcome == "deadline":
                 break
-        raise exhausted(call)
+        raise exhausted(call, plan)
 
     def _skip(
         self,

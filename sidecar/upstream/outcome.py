@@ -33,8 +33,13 @@ def response_headers(request: web.Request, call: Call, plan: RoutePlan) -> dict[
     return headers
 
 
-def exhausted(call: Call) -> TierlineError:
-    """One error listing every attempt (provider, status, reason; no secrets)."""
+def exhausted(call: Call, plan: RoutePlan | None = None) -> TierlineError:
+    """One error listing every attempt (provider, status, reason; no secrets).
+
+    Its headers still carry the decision (``x-tierline-tier``, ``x-tierline-route``)
+    so a failed request can be told apart per tier; ``x-tierline-model`` and
+    ``-provider`` stay absent because no model answered (the message lists each).
+    """
     lines = []
     for a in call.attempts:
         status = str(a.status) if a.status is not None else "-"
@@ -49,4 +54,8 @@ def exhausted(call: Call) -> TierlineError:
     summary = "no candidate model could answer" if call.attempts else "no candidate models"
     message = f"{summary} ({len(call.attempts)} attempts): " + "; ".join(lines)
     headers = {"x-should-retry": "false", "x-tierline-attempts": str(len(call.attempts))}
+    if plan is not None:
+        headers["x-tierline-route"] = plan.route_header
+        if plan.tier:
+            headers["x-tierline-tier"] = plan.tier
     return cls(message, code="upstream_exhausted", headers=headers)

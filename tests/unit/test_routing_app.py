@@ -75,3 +75,20 @@ async def test_the_llm_classifier_decides_the_request_that_triggers_it(
     assert headers["x-tierline-route"].startswith("llm debugger")
     paths = [r["path"] for r in await fake_requests(fake)]
     assert paths == ["/v1/chat/completions", "/v1/messages"]  # classifier, then the request
+
+
+async def test_an_exhausted_plan_still_says_what_was_decided(tierline: Any) -> None:
+    broken = {"broken": {"provider": "oa", "upstream": "fake-error500", "context_window": 128000}}
+    tiers = {"reasoning": ["broken"], "coding": ["broken"], "quick": ["broken"]}
+    server = await tierline(models=broken, routing={"tiers": tiers, "default_model": "broken"})
+    body = {
+        "model": "auto",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": "/plan the cache layer"}],
+    }
+    status, headers, error = await _post(server, body)
+    assert status == 502 and error["error"]["type"] == "api_error"
+    assert headers["x-tierline-tier"] == "reasoning"
+    assert headers["x-tierline-route"].startswith("directive planner 1.00")
+    assert int(headers["x-tierline-attempts"]) >= 1
+    assert "x-tierline-model" not in headers  # no model answered: the message lists attempts
