@@ -22,24 +22,17 @@ Anything else (a variable, a call, an interpolated template, ``String.raw``) is
 dynamic: that call is left out, and so is a literal with more than 20,000 rare
 escapes (``\\x41``, ``\\u0041``, ``\\0``...: decoded one by one, ~1 µs each).
 Malformed or oversized programs give what was read before the problem, never an
-exception.
-
-``read_output(text)`` splits what ``exec`` returned (``Script completed`` /
-``Script failed`` / ``Script running ...``, a ``Wall time`` line, ``Output:``,
-then the program's ``text(...)`` items, and ``Script error:`` when it threw) and
-unwraps JSON-stringified tool results (``{"output": "...", "exit_code": 0}``), so a
-commit line printed by a nested ``exec_command`` is found at the start of a line.
+exception. What ``exec`` returned is read by ``exec_output``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-__all__ = ["ExecOutput", "MAX_CALLS", "MAX_SOURCE", "nested_calls", "read_output"]
+__all__ = ["MAX_CALLS", "MAX_SOURCE", "nested_calls"]
 
 MAX_SOURCE = 512 * 1024  # characters of program read; the rest is ignored
 MAX_CALLS = 64  # nested tool calls read per program
@@ -382,57 +375,3 @@ def _escape(match: re.Match[str]) -> str:
     if seq[0] == "x" and len(seq) == 3:
         return chr(int(seq[1:], 16))
     return seq  # \" \' \\ \` \$ \/ and any other identity escape
-
-
-# -- output ----------------------------------------------------------------------------
-
-_ENVELOPE = re.compile(
-    r"\A\s*Script (completed|failed|running)\b[^\n]*\n(?:[^\n]*\n){0,3}?Output:[ \t]*\n?"
-)
-_SCRIPT_ERROR = re.compile(r"^Script error:\s*", re.MULTILINE)
-_MAX_JSON_LINE = 1 << 20
-
-
-@dataclass(frozen=True)
-class ExecOutput:
-    """What an ``exec`` call returned.
-
-    ``status`` is ``"completed"``, ``"failed"``, ``"running"`` (the cell yielded and
-    keeps running) or ``""`` (no ``Script ...`` envelope). ``text`` is what the
-    program printed, with the ``output`` of each JSON-stringified tool result on
-    its own lines after it; ``error`` is the ``Script error:`` text ('' if none).
-    """
-
-    status: str
-    text: str
-    error: str
-
-
-def read_output(raw: str) -> ExecOutput:
-    """Split an ``exec`` result into status, printed text and error; never raises."""
-    match = _ENVELOPE.match(raw)
-    status, body = (match.group(1), raw[match.end() :]) if match else ("", raw)
-    error = ""
-    found = _SCRIPT_ERROR.search(body)
-    if found:
-        error = body[found.end() :]
-    unwrapped = [out for line in body.splitlines() for out in _json_outputs(line)]
-    text = "\n".join([body, *unwrapped]) if unwrapped else body
-    return ExecOutput(status, text, error)
-
-
-def _json_outputs(line: str) -> list[str]:
-    """The ``output`` strings of a JSON-stringified tool result (or a list of them)."""
-    line = line.strip()
-    if not line or line[0] not in "{[" or len(line) > _MAX_JSON_LINE:
-        return []
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [
-        item["output"]
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("output"), str)
-    ]

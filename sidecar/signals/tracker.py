@@ -52,7 +52,6 @@ from typing import Any
 
 from sidecar.exchange import Protocol, ToolCall
 from sidecar.protocols.conversation import Conversation, Message, ToolResult
-from sidecar.signals.codex_exec import read_output
 from sidecar.signals.events import (
     UNKNOWN_MODEL,
     Commit,
@@ -61,6 +60,7 @@ from sidecar.signals.events import (
     PullRequest,
     SignalEvent,
 )
+from sidecar.signals.exec_output import read_output
 from sidecar.signals.languages import OTHER, language_of
 from sidecar.signals.outcome import Outcome, Result, classify, is_rejected, normalise_output
 from sidecar.signals.schemas import (

@@ -18,7 +18,8 @@ import pytest
 
 from sidecar.exchange import ToolCall
 from sidecar.signals import Commit, EditDecision, LinesChanged, PullRequest, SignalTracker
-from sidecar.signals.codex_exec import MAX_CALLS, nested_calls, read_output
+from sidecar.signals.codex_exec import MAX_CALLS, nested_calls
+from sidecar.signals.exec_output import read_output
 from sidecar.signals.lines import FileChange
 from sidecar.signals.schemas import EditProposal, ExecProposal, ShellProposal, parse_call
 from sidecar.signals.shell import ShellIntent
