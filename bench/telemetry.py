@@ -4,7 +4,9 @@
 - on:     OTLP/HTTP logs and metrics to a local receiver (tests/fakes/otlp.py, decoding
           every request), ``compat = ["claude_code"]``, metrics pushed every second, and
           /metrics scraped every second while the load runs;
-- traces: "on" plus traces (a SERVER and a CLIENT span per request) to the receiver.
+- traces: "on" plus traces (a SERVER and a CLIENT span per request) to the receiver;
+- sampled: "traces" with ``OTEL_TRACES_SAMPLER=parentbased_traceidratio``,
+  ``OTEL_TRACES_SAMPLER_ARG=0.1`` (one request in ten traced).
 
 Each server (fake provider, OTLP receiver, one tierline per configuration) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
@@ -15,6 +17,7 @@ is the steadier figure on a shared machine.
 
     python bench/telemetry.py                  # about 2 min here (6 rounds x 3 configs)
     python bench/telemetry.py --requests 300 --rounds 3 --stream
+    python bench/telemetry.py --spans          # where the CPU of two spans goes (seconds)
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from aiohttp import ClientSession, TCPConnector, web
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_LOSS = 0.15
-CONFIGS = ("off", "on", "traces")
+CONFIGS = ("off", "on", "traces", "sampled")
+SAMPLED_ENV = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
 TICK = os.sysconf("SC_CLK_TCK")
 MESSAGES = [
     {"role": "system", "content": "You are a helpful coding assistant."},
@@ -67,7 +71,7 @@ def _tierline_app(upstream: str, kind: str, otlp: str) -> web.Application:
             "export_interval_ms": 1000,
             "compat": ["claude_code"],
         }
-        if kind == "traces":
+        if kind in ("traces", "sampled"):
             data["telemetry"]["traces_endpoint"] = otlp + "/v1/traces"
     return build_app(parse_config(data, {}))
 
@@ -78,7 +82,7 @@ async def _serve(kind: str, upstream: str, otlp: str) -> None:
 
         app = build_fake_app()
     elif kind == "otlp":
-        sys.path.insert(0, ROOT)
+        sys.path.insert(0, ROOT)  # run as a script: the repository root is not on the path
         from tests.fakes.otlp import build_otlp_app
 
         app = build_otlp_app()
@@ -117,7 +121,10 @@ class Server:
 def _start(kind: str, upstream: str = "", otlp: str = "") -> Server:
     argv = [sys.executable, os.path.abspath(__file__), "--serve", kind,
             "--upstream", upstream, "--otlp", otlp]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    env = {**os.environ, **SAMPLED_ENV} if kind == "sampled" else None
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     if not line.startswith("PORT "):
@@ -202,7 +209,7 @@ async def _run(args: argparse.Namespace) -> list[Phase]:
             for name in CONFIGS:
                 phase = await _phase(servers[name], args.stream, args.requests, args.concurrency)
                 phases.append(phase)
-                print(f"  {phase.config:<4} {phase.rps:8.0f} req/s  {phase.cpu_ms:6.3f} "
+                print(f"  {phase.config:<7} {phase.rps:8.0f} req/s  {phase.cpu_ms:6.3f} "
                       f"tierline CPU ms/req  errors {phase.errors}", flush=True)  # fmt: skip
         return phases
     finally:
@@ -228,18 +235,120 @@ def summary(phases: Sequence[Phase], concurrency: int) -> list[str]:
     return lines
 
 
+def span_costs(n: int = 20_000) -> list[str]:
+    """Where the CPU of traces goes, per request, in this process (no server): the two spans
+    a request makes (SERVER + CLIENT with tierline's attributes) on a no-op tracer, on the SDK
+    without processors, the SDK's attribute validation alone, and the OTLP encoding (ours and
+    the SDK's) that the exporter thread does per span."""
+    from opentelemetry import trace
+    from opentelemetry.attributes import BoundedAttributes
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    from sidecar.config import ModelConfig, ProviderConfig
+    from sidecar.exchange import Usage
+    from sidecar.routing.plan import RoutePlan
+    from sidecar.telemetry.otlp_spans import _Cache, encode_spans
+    from sidecar.telemetry.spans import client_span_attributes, finish_client_span
+
+    model = ModelConfig("m", "p", "up")
+    provider = ProviderConfig("p", "openai", "http://127.0.0.1:9/v1")
+    plan = RoutePlan("auto", (model,), tier="coding", profile="coder", method="heuristic",
+                     confidence=0.8, tags=("auth",), session_id="s1")  # fmt: skip
+    url = "http://127.0.0.1:9/v1/chat/completions"
+    server_attrs = {"http.request.method": "POST", "http.route": "/v1/chat/completions",
+                    "url.path": "/v1/chat/completions"}  # fmt: skip
+
+    class Call:
+        usage = Usage(10, 20, 3, 4)
+        finish_reason = "stop"
+
+    Call.model = model  # type: ignore[attr-defined]
+
+    def request(tracer: Any) -> None:
+        with tracer.start_as_current_span("POST /v1/chat/completions", kind=trace.SpanKind.SERVER,
+                                          attributes=server_attrs) as server:  # fmt: skip
+            attributes = client_span_attributes(plan, model, provider, url, "r")
+            span = tracer.start_span("chat m", kind=trace.SpanKind.CLIENT, attributes=attributes)
+            span.set_attribute("gen_ai.response.model", "up")
+            finish_client_span(span, Call, model)
+            span.end()
+            server.set_attribute("http.response.status_code", 200)
+
+    def timed(fn: Any, count: int) -> float:
+        for _ in range(count // 10):
+            fn()
+        started = time.process_time()
+        for _ in range(count):
+            fn()
+        return (time.process_time() - started) / count * 1e6
+
+    noop = trace.NoOpTracer()
+    sdk = TracerProvider(resource=Resource({"service.name": "bench"}), shutdown_on_exit=False)
+    memory = InMemorySpanExporter()
+    sdk.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = sdk.get_tracer("tierline")
+    attrs = client_span_attributes(plan, model, provider, url, "r")
+    def validate() -> None:
+        BoundedAttributes(128, attrs, False)
+        BoundedAttributes(128, server_attrs, False)
+
+    def build() -> None:
+        client_span_attributes(plan, model, provider, url, "r")
+
+    def recorded() -> None:
+        request(tracer)
+        memory.clear()
+
+    unsampled_provider = TracerProvider(
+        sampler=ParentBased(TraceIdRatioBased(0.0)), shutdown_on_exit=False
+    )
+    unsampled_provider.add_span_processor(SimpleSpanProcessor(memory))
+    unsampled = unsampled_provider.get_tracer("tierline")
+
+    lines = [
+        f"no-op tracer (attribute dicts built, nothing recorded): "
+        f"{timed(lambda: request(noop), n):.1f} µs/request",
+        f"SDK, 2 spans (creation, attributes, context, end; no export): "
+        f"{timed(recorded, n):.1f} µs/request",
+        f"SDK, sampled out (parentbased_traceidratio, ratio 0): "
+        f"{timed(lambda: request(unsampled), n):.1f} µs/request",
+        f"  of which the SDK's attribute validation: {timed(validate, n):.1f} µs",
+        f"  of which building tierline's CLIENT attributes: {timed(build, n):.1f} µs",
+    ]
+    for _ in range(256):
+        request(tracer)
+    spans = memory.get_finished_spans()
+    cache = _Cache()  # as the exporter thread keeps one (repeated keys and resources)
+    ours = timed(lambda: encode_spans(spans, cache), 40) / len(spans)
+    theirs = timed(lambda: sdk_encode(spans).SerializeToString(), 10) / len(spans)
+    lines.append(f"OTLP encoding per span (exporter thread): {ours:.1f} µs tierline's encoder, "
+                 f"{theirs:.1f} µs the SDK's")  # fmt: skip
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--requests", type=int, default=600, help="requests per phase")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds of off, on, traces")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds of every config")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--stream", action="store_true", help="20-chunk streaming responses")
+    parser.add_argument("--spans", action="store_true",
+                        help="only the in-process breakdown of what traces cost")  # fmt: skip
     parser.add_argument("--serve", choices=("fake", "otlp", *CONFIGS), help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
     parser.add_argument("--otlp", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         asyncio.run(_serve(args.serve, args.upstream, args.otlp))
+        return 0
+    if args.spans:
+        for line in span_costs():
+            print(line)
         return 0
     mode = "stream" if args.stream else "json"
     print(f"telemetry off vs on, {mode}, c={args.concurrency}, {args.requests} req/phase")
