@@ -48,7 +48,14 @@ def _leads(src: str) -> tuple[str, ...]:
             out += _leads(alt)
         return tuple(out)
     m = _LEAD.match(src)
-    return (m.group(0),) if m else ("",)
+    if not m:
+        return ("",)
+    lead = m.group(0)
+    if src[m.end() : m.end() + 1] in ("?", "*", "{"):
+        lead = lead[:-1]  # "hangs?" also matches "hang"
+        if len(lead) < 3:  # short leads gate whole words only: run this signal always
+            return ("",)
+    return (lead,)
 
 
 class Sig:

@@ -140,6 +140,8 @@ CLASSIFY = [
         "debugger",
     ),
     ("KeyError: 'x' but only on the second request", "debugger"),
+    ("uploads over 10MB hang forever on Safari", "debugger"),  # "hangs?" gates on "hang" too
+    ("Write a one-line commit message for this diff:\ndiff --git a/x b/x\n+add it", "assistant"),
     ("thanks", "assistant"),
     ("put the new banner on the pricing page", "coder"),  # "the pr" inside "pricing" is no PR
     ("see https://x.dev/code/review and add docstrings", "coder"),  # URL words are not intent
