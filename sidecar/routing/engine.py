@@ -44,7 +44,16 @@ from sidecar.routing.agents import AgentRole, detect_role, system_role
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
-from sidecar.routing.fit import Needs, clamps, fit, keep_warm, needs_of, warm_model
+from sidecar.routing.fit import (
+    Needs,
+    clamps,
+    fit,
+    head_of,
+    keep_warm,
+    needs_of,
+    serves,
+    warm_model,
+)
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
@@ -110,6 +119,7 @@ class Router:
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
         }
+        self._heads = {t: head_of(c, MAX_TIER_CANDIDATES) for t, c in self.table.candidates.items()}
         self._up_to = {  # tier -> models of that tier or a stronger one (cache awareness)
             t: frozenset(n for n, i in strongest.items() if i <= k) for k, t in enumerate(order)
         }
@@ -349,11 +359,15 @@ class Router:
             return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
         clamp = self._config.routing.clamp_max_tokens
-        tier, cands, note = fit(
-            tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES, clamp
-        )
-        if note:
-            notes.append(note)
+        head = self._heads.get(tier)
+        if head is not None and serves(head, needs, clamp):  # the common case: all fit
+            cands: list[ModelConfig] = list(head.models)
+        else:
+            tier, cands, note = fit(
+                tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES, clamp
+            )
+            if note:
+                notes.append(note)
         if d.profile == "reviewer" and self._config.routing.review_strategy == "alternate":
             cands, note = rewrite.alternate_reviewer(cands, state.writers, state.turn_paths)
             if note:

@@ -41,6 +41,44 @@ class Needs:
     max_output: int | None = None
 
 
+@dataclass(frozen=True)
+class Head:
+    """A tier's first candidates and what every one of them can serve (``head_of``):
+    when a request is within that (``serves``), ``fit`` would keep them all, in order."""
+
+    models: tuple[ModelConfig, ...]
+    window: int = 0  # smallest context window
+    vision: bool = False
+    tools: bool = False
+    thinking: bool = False
+    max_output: int | None = None  # smallest known max output
+
+
+def head_of(models: Sequence[ModelConfig], limit: int) -> Head:
+    first = tuple(models[:limit])
+    outs = [m.max_output for m in first if m.max_output]
+    return Head(
+        models=first,
+        window=min((m.context_window for m in first), default=0),
+        vision=all(m.vision for m in first),
+        tools=all(m.tools for m in first),
+        thinking=all(m.thinking for m in first),
+        max_output=min(outs) if outs else None,
+    )
+
+
+def serves(head: Head, needs: Needs, clamp: bool = False) -> bool:
+    """Would ``fit`` keep every model of ``head``? (The per-request fast path.)"""
+    if not head.models or needs.tokens > FIT_RATIO * head.window:
+        return False
+    if (needs.images and not head.vision) or (needs.tools and not head.tools):
+        return False
+    if needs.thinking and not head.thinking:
+        return False
+    over = needs.max_output and head.max_output and needs.max_output > head.max_output
+    return clamp or not over
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 

@@ -194,7 +194,7 @@ def scan(conv: Conversation, state: SessionState, path_tags: tuple[tuple[str, st
             _on_human(state, i, msg, path_tags)
         if msg.tool_calls or msg.tool_results:
             _on_tools(state, msg, path_tags)
-    if total:
+    if total > start:  # nothing new: the cursor and its (just verified) mark stand
         state.seen = total
         state.seen_mark = mark(conv.message(total - 1))
     return total - start

@@ -14,7 +14,7 @@ from sidecar.routing.agents import detect_role
 from sidecar.routing.catalog import TierBuilder, blended_price, provider_usable
 from sidecar.routing.classifier import TurnActivity, classify_text, phase, routine_failure
 from sidecar.routing.directives import Directives, strip_message, strip_text
-from sidecar.routing.fit import Needs, fit, keep_warm, needs_of, unfit
+from sidecar.routing.fit import Needs, fit, head_of, keep_warm, needs_of, serves, unfit
 from sidecar.routing.rewrite import alternate_reviewer, rewrite_body
 from sidecar.routing.settings import parse_classifier, parse_rules
 
@@ -396,3 +396,17 @@ def test_quick_is_ranked_by_blended_price() -> None:
     assert names.index("gemini-2.5-flash-lite") < names.index("minimax-m2.5")
     assert names[-1] == "gpt-4.1-nano"  # a config price override moves it (blended $9/M)
     assert blended_price(quick[0]) == (3 * 0.05 + 0.4) / 4
+
+
+def test_the_fit_fast_path_agrees_with_fit() -> None:
+    models = [_m("a", 200_000, max_output=64000), _m("b", 1_000_000, vision=False), _m("c")]
+    head = head_of(models, 2)
+    order = ("reasoning", "coding", "quick")
+    for needs in (Needs(tokens=100_000), Needs(tokens=180_000), Needs(images=True),
+                  Needs(max_output=100_000), Needs(tools=True, thinking=True)):  # fmt: skip
+        tier, ok, _ = fit("coding", order, {"coding": models}, needs, 2)
+        if serves(head, needs):
+            assert ok == list(head.models)
+        else:
+            assert ok != list(head.models)
+    assert serves(head, Needs(max_output=100_000), clamp=True)
