@@ -16,8 +16,10 @@ synchronously) in front of Redis, spoken to with ``redis.asyncio``:
   keys with the TTL in pipelined batches. Dirty keys coalesce (a session's
   newest state is serialised once, when written); the dirty set is bounded
   (``max_pending``): a put that does not fit is dropped, and so is a batch
-  Redis refuses; both are counted in ``dropped``. The local copy stays, so a
-  dropped write costs another replica a rescan, never a failed request.
+  Redis refuses; both are counted in ``dropped`` and told to the ``on_dropped``
+  listener (telemetry: ``tierline.telemetry.dropped{signal="session_state"}``).
+  The local copy stays, so a dropped write costs another replica a rescan,
+  never a failed request.
 - failure: after a Redis error or timeout, reads and writes pause for a
   backoff (0.5 s doubling to 30 s); meanwhile the store is the memory store.
   The change to down and back up is logged (at most once a minute).
@@ -86,6 +88,21 @@ class RedisStore:
         self._logged_at: float | None = None
         self.dropped = 0  # session writes that never reached Redis
         self.errors = 0  # Redis operations that failed or timed out
+        self._drop_listener: Callable[[int], None] | None = None
+
+    def on_dropped(self, listener: Callable[[int], None] | None) -> None:
+        """Call ``listener(n)`` whenever n session writes are dropped (telemetry counts
+        them as ``tierline.telemetry.dropped{signal="session_state"}``); None: stop.
+        The listener runs on the event loop; its errors are logged, never raised."""
+        self._drop_listener = listener
+
+    def _drop(self, n: int) -> None:
+        self.dropped += n
+        if n and self._drop_listener is not None:
+            try:
+                self._drop_listener(n)
+            except Exception:
+                _log.exception("session drop listener failed")
 
     # -- local, synchronous ------------------------------------------------------
 
@@ -98,7 +115,7 @@ class RedisStore:
         if self._client is None:
             return
         if key not in self._dirty and len(self._dirty) >= self._max_pending:
-            self.dropped += 1
+            self._drop(1)
             if not self._full_warned:
                 self._full_warned = True
                 _log.warning({"event": "session_write_dropped", "reason": "queue_full"})
@@ -218,7 +235,7 @@ class RedisStore:
 
     def _failed(self, exc: BaseException, dropped: int) -> None:
         self.errors += 1
-        self.dropped += dropped
+        self._drop(dropped)
         self._backoff = min(BACKOFF_MAX, self._backoff * 2 or BACKOFF_MIN)
         self._down_until = self._clock() + self._backoff
         if not self._down:

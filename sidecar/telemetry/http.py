@@ -167,15 +167,34 @@ def install(app: web.Application, config: Config, env: Mapping[str, str]) -> Tel
         state.telemetry, state.recorder = telemetry, recorder
         state.tracer.inner = telemetry.tracer
         observers.append(recorder)
+        listen = _session_drops(app, telemetry)
         try:
             yield
         finally:
+            if listen is not None:
+                listen(None)
             observers.remove(recorder)
             state.tracer.inner = trace.NoOpTracer()
             await shutdown(telemetry)
 
     app.cleanup_ctx.append(ctx)
     return state
+
+
+def _session_drops(app: web.Application, telemetry: Telemetry) -> Callable[[Any], None] | None:
+    """Count the shared session store's dropped writes (a Redis store has ``on_dropped``)
+    in ``tierline.telemetry.dropped{signal="session_state"}``; returns the setter."""
+    from sidecar.ingress.keys import ROUTER
+
+    found = getattr(getattr(app.get(ROUTER), "store", None), "on_dropped", None)
+    if not callable(found):
+        return None
+    listen: Callable[[Any], None] = found
+    counter = telemetry.meter.create_counter(  # the same instrument build_telemetry made
+        names.TELEMETRY_DROPPED, unit="{record}", description="Telemetry records dropped"
+    )
+    listen(lambda n: counter.add(n, {names.A_SIGNAL: "session_state"}))
+    return listen
 
 
 def summary_sections(app: web.Application) -> list[str]:

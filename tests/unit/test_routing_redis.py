@@ -185,6 +185,11 @@ async def test_a_stopped_redis_degrades_to_memory(
     assert follow["x-tierline-tier"] == "reasoning"  # app A still has the lock in memory
     await _store(a).flush()  # the write fails: counted, logged, not raised
     assert _store(a).dropped >= 1 and _store(a).errors >= 1
+    async with ClientSession() as http:  # ... and exported as a dropped telemetry record
+        async with http.get(a.make_url("/metrics")) as resp:
+            metrics = await resp.text()
+    line = next(x for x in metrics.splitlines() if 'signal="session_state"' in x)
+    assert line.startswith("tierline_telemetry_dropped") and float(line.split()[-1]) >= 1
     fresh = await _ask(b, "s3", "add a button to the form")  # B cannot read: fresh session
     assert fresh["x-tierline-tier"] == "coding"
     again = await _ask(b, "s3", "add a button to the form", "and a label")
