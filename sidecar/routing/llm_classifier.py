@@ -11,7 +11,8 @@ heuristic answer; the next request of the turn finds the answer in the cache
 (keyed by a hash of the message). ``route`` itself only ever calls
 ``request(key, text)`` (start in the background, never wait). Any failure
 (timeout, HTTP error, an answer that is not a profile) leaves the cache empty
-for that key: the heuristic answer stands.
+for that key and the key is not asked again (bounded, like the cache): the
+heuristic answer stands, and later requests of the turn do not wait again.
 
 The HTTP call is a seam: ``Ask = async (model, prompt, max_tokens) -> text``;
 ``http_ask`` implements it over an aiohttp session for OpenAI- and
@@ -74,6 +75,7 @@ class LlmClassifier:
         self._max_chars = max_chars
         self._cache_size = cache_size
         self._cache: OrderedDict[str, Classification] = OrderedDict()
+        self._failed: OrderedDict[str, None] = OrderedDict()  # keys not asked again
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def cached(self, key: str) -> Classification | None:
@@ -81,7 +83,9 @@ class LlmClassifier:
 
     def request(self, key: str, text: str) -> bool:
         """Start classifying ``text`` in the background; False if not started."""
-        if key in self._cache or key in self._tasks or len(self._tasks) >= MAX_IN_FLIGHT:
+        if key in self._cache or key in self._tasks or key in self._failed:
+            return False
+        if len(self._tasks) >= MAX_IN_FLIGHT:
             return False
         try:
             loop = asyncio.get_running_loop()
@@ -100,8 +104,8 @@ class LlmClassifier:
         running for later requests and None is returned. None also on any failure.
         """
         hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None or key in self._failed:
+            return hit  # a message that failed once is not asked again (no wait per request)
         if key not in self._tasks and not self.request(key, text):
             return None  # too many in flight (or no event loop): the heuristic stands
         task = self._tasks.get(key)
@@ -125,10 +129,10 @@ class LlmClassifier:
 
     async def _run(self, key: str, text: str) -> None:
         result = await self.classify(text)
-        if result is not None:
-            self._cache[key] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        found: OrderedDict[str, Any] = self._failed if result is None else self._cache
+        found[key] = result
+        while len(found) > self._cache_size:
+            found.popitem(last=False)
 
     async def aclose(self) -> None:
         """Cancel classifications in flight (app shutdown: the upstream session closes)."""

@@ -109,7 +109,10 @@ async def test_a_slow_llm_classifier_keeps_the_heuristic_within_its_timeout(
         await router.load("openai", body, {})
         assert loop.time() - started < 2.0  # bounded by the timeout, not the fake's 5 s
         assert router.route("openai", body, {}).method != "llm"
-        await router.llm.aclose()
+        await router.llm.drain()
+        await router.load("openai", body, {})  # failed once: not asked (nor waited for) again
+    sent = [r for r in await fake_requests(fake) if r["path"] == "/v1/chat/completions"]
+    assert len(sent) == 1
 
 
 async def test_llm_classifier_failure_keeps_the_heuristic(aiohttp_server: Any) -> None:
