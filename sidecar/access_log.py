@@ -8,7 +8,8 @@ observer that raises is logged and never breaks a request.
 
 ``AccessLog`` writes one structured line per request to the
 ``tierline.access`` logger (a mapping message: ``sidecar.logs`` renders it as
-top-level JSON keys). It logs names, counts and timings only; never bodies,
+top-level JSON keys; ``LineWriter`` skips the ``LogRecord`` when tierline's own
+handler is the only one listening). It logs names, counts and timings only; never bodies,
 headers or keys.
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sidecar.exchange import Exchange
+from sidecar.logs import LineWriter
 from sidecar.routing.plan import RoutePlan
 
 
@@ -35,6 +37,7 @@ class AccessLog:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger("tierline.access")
+        self._lines = LineWriter(self._log)
 
     def on_request(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], plan: RoutePlan
@@ -42,12 +45,8 @@ class AccessLog:
         """Nothing to do before dispatch."""
 
     def on_exchange(self, exchange: Exchange, plan: RoutePlan | None) -> None:
-        log = self._log
-        if not log.isEnabledFor(logging.INFO):
-            return
-        # makeRecord + handle == log.info minus the caller lookup (a frame walk per line).
-        fields = access_fields(exchange, plan)
-        log.handle(log.makeRecord(log.name, logging.INFO, "access_log", 0, fields, (), None))
+        if self._log.isEnabledFor(logging.INFO):
+            self._lines.info(access_fields(exchange, plan))
 
 
 def access_fields(exchange: Exchange, plan: RoutePlan | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, TextIO
 
@@ -78,6 +79,81 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 _HANDLER_NAME = "tierline"
+
+
+class LineWriter:
+    """One structured INFO line per call for one logger, without a ``LogRecord``.
+
+    When the only handler the logger's records reach is the one ``configure_logging``
+    installed (no filters anywhere on the way), the line is formatted here (the same
+    JSON or text the formatters produce, from a mapping message) and written to that
+    handler's stream under its lock; otherwise (another handler, a filter, e.g. pytest's
+    caplog) it goes through ``logging`` as ``log.handle(record)``. Same output, about a
+    fifth of the CPU. Levels are honoured either way. Not shared between threads'
+    formatting state beyond the cached second (a str swap, atomic under the GIL).
+    """
+
+    __slots__ = ("_log", "_second", "_stamp")
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+        self._second = -1
+        self._stamp = ""
+
+    def info(self, fields: Mapping[str, Any]) -> None:
+        log = self._log
+        if not log.isEnabledFor(logging.INFO):
+            return
+        handler = self._sole_handler()
+        if handler is None:  # makeRecord + handle == log.info minus the caller lookup
+            log.handle(log.makeRecord(log.name, logging.INFO, "", 0, fields, (), None))
+            return
+        if logging.INFO < handler.level:
+            return
+        created = time.time()
+        if isinstance(handler.formatter, JsonFormatter):
+            out = {"ts": self._ts(created), "level": "info", "logger": log.name}
+            out.update(fields)
+            line = orjson.dumps(out, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        else:
+            parts = [f"{self._ts(created)} INFO {log.name}:"]
+            parts += [f"{k}={v}" for k, v in fields.items()]
+            line = " ".join(parts)
+        handler.acquire()
+        try:
+            stream = sys.stderr if isinstance(handler, _StderrHandler) else handler.stream
+            stream.write(line + handler.terminator)
+            stream.flush()
+        except Exception:  # noqa: BLE001 - as Handler.emit: report, never raise
+            handler.handleError(log.makeRecord(log.name, logging.INFO, "", 0, fields, (), None))
+        finally:
+            handler.release()
+
+    def _sole_handler(self) -> logging.StreamHandler | None:  # type: ignore[type-arg]
+        """tierline's handler when it is the only one records reach (and nothing filters)."""
+        found: logging.Handler | None = None
+        logger: logging.Logger | None = self._log
+        while logger is not None:
+            if logger.filters or logger.disabled:
+                return None
+            for handler in logger.handlers:
+                if found is not None or handler.get_name() != _HANDLER_NAME or handler.filters:
+                    return None
+                found = handler
+            logger = logger.parent if logger.propagate else None
+        if not isinstance(found, logging.StreamHandler):
+            return None
+        if type(found.formatter) not in (JsonFormatter, TextFormatter):
+            return None
+        return found
+
+    def _ts(self, created: float) -> str:
+        """``_timestamp(created)``, the date part cached per second."""
+        second = int(created)
+        if second != self._second:
+            self._stamp = _timestamp(second)[:-5]  # drop ".000Z"
+            self._second = second
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
 
 
 def configure_logging(

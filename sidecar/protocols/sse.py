@@ -65,13 +65,17 @@ class SSEDecoder:
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
         events: list[SSEEvent] = []
         start = 0
+        find, startswith, append = buf.find, buf.startswith, events.append
         while True:
-            end = buf.find(_SEP, start)
+            end = find(_SEP, start)
             if end < 0:
                 break
-            event = parse_block(buf[start:end])
-            if event is not None:
-                events.append(event)
+            if startswith(b"data: ", start) and find(b"\n", start, end) < 0:
+                append(SSEEvent(None, buf[start + 6 : end], buf[start : end + 2]))  # OpenAI
+            else:
+                event = parse_block(buf[start:end])
+                if event is not None:
+                    append(event)
             start = end + 2
         self._buf = buf[start:] if start < len(buf) else b""
         return events

@@ -6,13 +6,14 @@ events one by one (``feed``). ``feed`` returns True when the event carries
 content (non-empty text or reasoning, a tool call, or a finish), which is what
 dispatch waits for before committing the client response; an empty block
 opening (Anthropic's ``content_block_start`` with ``"text": ""``) is not. The
-tap parses only the events it needs; the parsed object of the last event it did
-parse is left in ``last`` (None otherwise) so a relay can reuse it instead of
+OpenAI tap parses every chunk (cheaper than scanning for what would need it); the
+Anthropic tap parses only the events it needs. The parsed object of the last event
+parsed is left in ``last`` (None otherwise) so a relay can reuse it instead of
 parsing twice.
 
 Output received is counted as it passes (``received``: characters of text,
-reasoning and tool-argument deltas, located with ``bytes.find`` in events it
-does not parse). A response that ends (normally or aborted) without its final
+reasoning and tool-argument deltas; located with ``bytes.find`` in the Anthropic
+text deltas it does not parse). A response that ends (normally or aborted) without its final
 usage gets ``usage`` with output estimated as received / 4 and
 ``estimated=True``; input stays what the provider reported, if anything (the
 recorder estimates it from the request otherwise).
@@ -30,14 +31,7 @@ import orjson
 from sidecar.exchange import ToolCall, Usage
 from sidecar.protocols.sse import SSEEvent
 
-_CONTENT_KEYS = ("content", "tool_calls", "reasoning_content", "reasoning", "refusal")
 _OPENAI_KEYS = ("content", "reasoning_content", "reasoning", "refusal")
-_NULLABLE = tuple(
-    (key, key + b":null", key + b": null") for key in (b'"usage"', b'"finish_reason"')
-)
-
-
-_OPENAI_TEXT = (b'"content":"', b'"reasoning_content":"', b'"reasoning":"', b'"refusal":"')
 _ANTHROPIC_TEXT = (b'"text":"', b'"thinking":"')
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
 
@@ -68,16 +62,6 @@ def _escaped(data: bytes, quote: int) -> bool:
 
 def _text_len(obj: dict[str, Any], keys: tuple[str, ...]) -> int:
     return sum(len(v) for k in keys if isinstance(v := obj.get(k), str))
-
-
-def _worth_parsing(data: bytes) -> bool:
-    """False for a plain content delta (nothing the tap records beyond "content came")."""
-    if b'"tool_calls"' in data or b'"error"' in data:
-        return True
-    for key, null, spaced in _NULLABLE:
-        if key in data and null not in data and spaced not in data:
-            return True
-    return False
 
 
 def _int(value: Any) -> int:
@@ -170,10 +154,6 @@ class OpenAITap(Tap):
 
     kind = "openai"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._content_seen = False
-
     def json_body(self, obj: dict[str, Any]) -> None:
         self.model = obj.get("model") if isinstance(obj.get("model"), str) else None
         if isinstance(obj.get("usage"), dict):
@@ -191,43 +171,49 @@ class OpenAITap(Tap):
                 self.received += _text_len(fn, ("arguments",))
 
     def feed(self, event: SSEEvent) -> bool:
+        """Every chunk is parsed: one ``orjson.loads`` of a chunk costs less than
+        scanning it for the keys that would make parsing necessary."""
         data = event.data
         if data == b"[DONE]" or not data:
             self.last = None
             return False
-        if self._content_seen and not _worth_parsing(data):
-            self.last = None  # a text delta once content flows: not parsed at all
-            self.received += _string_len(data, _OPENAI_TEXT)
-            return True
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
             self.last = None
             return False
-        self.last = obj if isinstance(obj, dict) else None
-        if self.last is None:
+        if type(obj) is not dict:
+            self.last = None
             return False
+        self.last = obj
         if "error" in obj:
             self.error = obj["error"] if isinstance(obj["error"], dict) else {"message": str(obj)}
             return False
         if self.model is None and isinstance(obj.get("model"), str):
             self.model = obj["model"]
-        if isinstance(obj.get("usage"), dict):
-            self._usage = obj["usage"]
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            self._usage = usage
             self._final = True
         content = False
         for choice in obj.get("choices") or ():
-            delta = choice.get("delta") or {}
-            self.received += _text_len(delta, _OPENAI_KEYS)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
                 content = True
-            for key in _CONTENT_KEYS:
-                if delta.get(key):
+            delta = choice.get("delta")
+            if not delta:
+                continue
+            for key in _OPENAI_KEYS:
+                value = delta.get(key)
+                if value:
                     content = True
-            for call in delta.get("tool_calls") or ():
-                self._tool_delta(call)
-        self._content_seen = self._content_seen or content
+                    if isinstance(value, str):
+                        self.received += len(value)
+            calls = delta.get("tool_calls")
+            if calls:
+                content = True
+                for call in calls:
+                    self._tool_delta(call)
         return content
 
     def _tool_delta(self, call: dict[str, Any]) -> None:

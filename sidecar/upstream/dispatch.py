@@ -31,7 +31,7 @@ from aiohttp import (
     ServerTimeoutError,
     web,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import INVALID_SPAN, NoOpTracer, Span, SpanKind, Status, StatusCode, Tracer
 
 from sidecar.config import Config, ModelConfig, ProviderConfig
 from sidecar.errors import InvalidRequest, UpstreamFailed, error_body, stream_error_event
@@ -115,6 +115,7 @@ class Dispatcher:
         self._session = session
         self._health = health
         self._tracer = tracer
+        self._urls: dict[tuple[str, str], str] = {}  # (provider, endpoint) -> URL
         self._propagate_trace = config.telemetry.propagate_trace
         self._translators = translators
         self.proxies: Mapping[str, str | None] = proxies or {}
@@ -140,10 +141,9 @@ class Dispatcher:
             data, client_usage = pair.request(sent, info)
             if provider.prompt_cache == "auto" and provider.kind == "anthropic":
                 data = with_breakpoints_bytes(data)  # after translation: every client
-            endpoint = "messages" if provider.kind == "anthropic" else "chat"
             target = _Target(
                 request, call, plan, model, provider, pair, info,
-                endpoint_url(provider, endpoint), data, client_usage,
+                self._url(provider), data, client_usage,
             )  # fmt: skip
             outcome = await self._candidate(target, deadline)
             if isinstance(outcome, web.StreamResponse):
@@ -153,6 +153,26 @@ class Dispatcher:
             elif outcome == "deadline":
                 break
         raise exhausted(call, plan)
+
+    def _url(self, provider: ProviderConfig) -> str:
+        """The provider's generation endpoint, computed once per provider (config is frozen)."""
+        endpoint = "messages" if provider.kind == "anthropic" else "chat"
+        url = self._urls.get((provider.name, endpoint))
+        if url is None:
+            url = self._urls[(provider.name, endpoint)] = endpoint_url(provider, endpoint)
+        return url
+
+    def _span(self, t: _Target) -> Span:
+        """The attempt's CLIENT span (a shared non-recording one when traces are off)."""
+        if not _traced(self._tracer):
+            return INVALID_SPAN
+        return self._tracer.start_span(
+            "chat " + t.model.name,
+            kind=SpanKind.CLIENT,
+            attributes=client_span_attributes(
+                t.plan, t.model, t.provider, t.url, t.call.request_id
+            ),
+        )
 
     def _skip(
         self,
@@ -226,13 +246,7 @@ class Dispatcher:
     async def _attempt(self, t: _Target, key: str | None, remaining: float) -> Any:
         """One HTTP try: the client's response, or a ``Failure`` (recorded in attempts)."""
         started = time.perf_counter()
-        span = self._tracer.start_span(
-            "chat " + t.model.name,
-            kind=SpanKind.CLIENT,
-            attributes=client_span_attributes(
-                t.plan, t.model, t.provider, t.url, t.call.request_id
-            ),
-        )
+        span = self._span(t)
         held = _Held()
         try:
             headers = _headers_for(t, key)
@@ -252,7 +266,8 @@ class Dispatcher:
             return response
         finally:
             held.release()
-            finish_client_span(span, t.call, t.model)
+            if span.is_recording():
+                finish_client_span(span, t.call, t.model)
             span.end()
 
     async def _open(self, t: _Target, headers: dict[str, str], held: _Held) -> Any:
@@ -374,6 +389,12 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
+
+
+def _traced(tracer: Tracer) -> bool:
+    """False for a no-op tracer (also behind telemetry's ``DeferredTracer``, whose
+    ``inner`` is swapped at startup): traces are off, so no span work at all."""
+    return not isinstance(getattr(tracer, "inner", tracer), NoOpTracer)
 
 
 def _phase(exc: BaseException, held: _Held) -> str:
