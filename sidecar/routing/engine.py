@@ -31,16 +31,15 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sidecar.catalog import Catalog, default_catalog
 from sidecar.config import Config, ModelConfig
 from sidecar.errors import InvalidRequest, TierlineError
 from sidecar.exchange import Exchange
-from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite, turn
-from sidecar.routing.agents import AgentRole, detect_role, system_role
+from sidecar.routing.agents import AgentRole, system_role
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, decide
@@ -54,33 +53,16 @@ from sidecar.routing.fit import (
     serves,
     warm_model,
 )
+from sidecar.routing.inbound import Inbound, read_inbound
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
 from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
-from sidecar.sessions.identity import Identity, identify, lower_headers
 from sidecar.sessions.state import SessionState, SessionStore, build_store
 
 _log = logging.getLogger("tierline.routing")
 MAX_TIER_CANDIDATES = 4  # the tier's first choices; the fallback chain follows
-
-
-@dataclass(frozen=True)
-class _Inbound:
-    """What one request is, read once: the steps of ``_route`` share it."""
-
-    protocol: str
-    body: Mapping[str, Any]
-    requested: str
-    headers: Mapping[str, str]  # the few the router reads, lower-case names
-    conv: Conversation
-    ident: Identity
-    role: AgentRole
-
-    @property
-    def background(self) -> bool:
-        return self.role.kind == "background"
 
 
 class Router:
@@ -271,7 +253,7 @@ class Router:
 
     def _read(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> tuple[_Inbound, Named, str]:
+    ) -> tuple[Inbound, Named, str]:
         """The request as the steps need it: model name, session, harness, agent role."""
         requested = body.get("model")
         if not isinstance(requested, str) or not requested:
@@ -281,15 +263,10 @@ class Router:
         named, via = named_target(
             requested, self._config, self._order, self.table.available, self.visible_models()
         )
-        h = lower_headers(headers)
-        conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-        ident = identify(body, h, conv)
-        max_out = body.get("max_tokens")
-        max_out = max_out if isinstance(max_out, int) else None
-        role = detect_role(ident.harness, requested, h, conv, max_out, self._system_role)
-        return _Inbound(protocol, body, requested, h, conv, ident, role), named, via
+        req = read_inbound(protocol, body, requested, headers, self._system_role)
+        return req, named, via
 
-    def _facts(self, req: _Inbound, state: SessionState, named: Named, via: str) -> Facts:
+    def _facts(self, req: Inbound, state: SessionState, named: Named, via: str) -> Facts:
         """Everything ``decide`` reads, once the scan has brought ``state`` up to date."""
         routing = self._config.routing
         return Facts(
@@ -318,7 +295,7 @@ class Router:
 
     def _plan(
         self,
-        req: _Inbound,
+        req: Inbound,
         decision: Decision,
         needs: Needs,
         state: SessionState,
@@ -394,7 +371,7 @@ class Router:
                 out[default.name] = default
         return tuple(out.values())
 
-    def _finish(self, plan: RoutePlan, req: _Inbound, state: SessionState) -> RoutePlan:
+    def _finish(self, plan: RoutePlan, req: Inbound, state: SessionState) -> RoutePlan:
         """Shadow mode, or the body rewrite (directives removed, a profile's addendum)."""
         if self._config.routing.mode == "shadow":
             return rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
