@@ -191,6 +191,16 @@ def test_fit_steps_to_a_larger_window() -> None:
     assert "kimi-k2.5 (context" in plan.reason
 
 
+def test_fit_never_steps_down_for_a_larger_window() -> None:
+    r = router(tiers={"reasoning": ["claude-opus-4-5"], "coding": ["kimi-k2.5"],
+                      "quick": ["gemini-2.5-flash"]})  # fmt: skip
+    msgs: list[Any] = ["/plan the importer rewrite"]
+    msgs += tool_turn(1, "Read", {"file_path": "a.log"}, "log line with several words\n" * 60000)
+    plan = route(r, cc(*msgs))  # ~560k tokens: only the quick tier's 1M window would fit
+    assert plan.tier == "reasoning" and plan.candidates[0].name == "claude-opus-4-5"
+    assert "no candidate fits" in plan.reason and "gemini" not in plan.reason
+
+
 def test_images_skip_models_without_vision() -> None:
     r = router(tiers={"coding": ["kimi-k2", "claude-sonnet-4-5"]})
     img = {"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}},
