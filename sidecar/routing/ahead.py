@@ -20,6 +20,7 @@ from __future__ import annotations
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing import rewrite
 from sidecar.routing.classifier import classify_text
+from sidecar.routing.directives import Directives, human_text, might_contain, strip_text
 from sidecar.routing.llm_classifier import LlmClassifier, message_key
 from sidecar.routing.settings import ClassifierSettings
 from sidecar.sessions.state import SessionState
@@ -39,11 +40,16 @@ def _human_index(conv: Conversation, state: SessionState | None) -> int:
 def unsure_turn(
     conv: Conversation, state: SessionState | None, settings: ClassifierSettings
 ) -> str | None:
-    """The current turn's text when the heuristic is unsure of it, else None."""
+    """The current turn's text when the heuristic is unsure of it and it carries no
+    directive, else None."""
     index = _human_index(conv, state)
     if index < 0 or index >= len(conv):
         return None
     text = conv.message(index).text
+    if might_contain(human_text(text)):
+        d = Directives.of(strip_text(human_text(text))[0])
+        if d.profile or d.lock:
+            return None  # a directive decides: the classifier is not consulted
     if state is not None and index == state.human_index and state.method:
         if state.method == "llm" or state.confidence >= settings.threshold:
             return None  # this turn is already classified

@@ -164,19 +164,23 @@ class Router:
 
         A shared store (Redis) brings this conversation's state into the local cache
         (a short bounded wait). The LLM classifier, when on and not ``peek``, answers an
-        unsure turn now, at most its timeout (``ahead``), so this request uses it.
+        unsure turn now, at most its timeout (``ahead``), so this request uses it; not
+        when an explicit choice decides anyway (tier header, a named tier or model, a
+        session lock, a directive).
         """
         if not self._store.shared and self.llm is None:
             return
         try:
-            req, _named, _via = self._read(protocol, body, headers)
+            req, named, _via = self._read(protocol, body, headers)
         except Exception:
             return
         if self._store.shared:
             await self._store.load(req.ident.thread)
-        if self.llm is not None and not peek and not req.background:
+        explicit = named or req.headers.get("x-tierline-tier") or self._tier_lock
+        if self.llm is not None and not (peek or explicit or req.background):
             state = self._store.get(req.ident.thread)
-            await classify_ahead(self.llm, req.conv, state, self._settings)
+            if state is None or not state.lock:  # a lock decides: no need to ask
+                await classify_ahead(self.llm, req.conv, state, self._settings)
 
     def route(
         self,

@@ -93,6 +93,25 @@ async def test_llm_classifier_answers_the_triggering_request(aiohttp_server: Any
     assert len(sent) == 1
 
 
+async def test_llm_classifier_is_not_asked_when_an_explicit_choice_decides(
+    aiohttp_server: Any,
+) -> None:
+    fake: TestServer = await aiohttp_server(build_fake_app())
+    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6})
+    async with ClientSession() as session:
+        router = build_router(cfg, lambda: session)
+
+        def ask(text: str, model: str = "auto") -> dict[str, Any]:
+            return {"model": model, "messages": [{"role": "user", "content": text}]}
+
+        await router.load("openai", ask("/code " + UNSURE), {})  # a directive
+        await router.load("openai", ask(UNSURE, model="coding"), {})  # a named tier
+        await router.load("openai", ask(UNSURE), {"x-tierline-tier": "quick"})  # the header
+        await router.load("openai", ask("/tag docs " + UNSURE), {"x-tierline-session": "t"})
+    sent = [r for r in await fake_requests(fake) if r["path"] == "/v1/chat/completions"]
+    assert len(sent) == 1  # only the last: a tag does not decide the tier
+
+
 async def test_a_slow_llm_classifier_keeps_the_heuristic_within_its_timeout(
     aiohttp_server: Any,
 ) -> None:
