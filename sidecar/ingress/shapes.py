@@ -71,9 +71,16 @@ _OPENAI_BODY = {"messages": _LIST, "tools": _LIST, "tool_choice": (str, dict), "
 def check_openai(body: Mapping[str, Any]) -> None:
     _fields(body, "", _OPENAI_BODY)
     for i, msg in enumerate(_objects(body.get("messages"), "messages")):
+        for key, value in msg.items():  # the hot loop: paths are built only on failure
+            types = _OPENAI_MESSAGE.get(key)
+            if types is not None and value is not None and not isinstance(value, types):
+                _fail(f"messages[{i}].{key}", types)
+        content = msg.get("content")
+        if type(content) is list:
+            _blocks(content, f"messages[{i}].content", _OPENAI_PART)
+        if not msg.get("tool_calls"):
+            continue
         path = f"messages[{i}]"
-        _fields(msg, path + ".", _OPENAI_MESSAGE)
-        _blocks(msg.get("content"), path + ".content", _OPENAI_PART)
         for j, call in enumerate(_objects(msg.get("tool_calls"), path + ".tool_calls")):
             at = f"{path}.tool_calls[{j}]."
             _fields(call, at, {"id": _STR, "type": _STR, "function": _OBJ})

@@ -32,6 +32,7 @@ from sidecar.exchange import ToolCall, Usage
 from sidecar.protocols.sse import SSEEvent
 
 _OPENAI_KEYS = ("content", "reasoning_content", "reasoning", "refusal")
+_OPENAI_TEXT_KEYS = frozenset(_OPENAI_KEYS)
 _ANTHROPIC_TEXT = (b'"text":"', b'"thinking":"')
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
 
@@ -203,17 +204,17 @@ class OpenAITap(Tap):
             delta = choice.get("delta")
             if not delta:
                 continue
-            for key in _OPENAI_KEYS:
-                value = delta.get(key)
-                if value:
+            for key, value in delta.items():  # usually one or two keys
+                if not value:
+                    continue
+                if key in _OPENAI_TEXT_KEYS:
                     content = True
                     if isinstance(value, str):
                         self.received += len(value)
-            calls = delta.get("tool_calls")
-            if calls:
-                content = True
-                for call in calls:
-                    self._tool_delta(call)
+                elif key == "tool_calls":
+                    content = True
+                    for call in value:
+                        self._tool_delta(call)
         return content
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
