@@ -63,21 +63,17 @@ class SSEDecoder:
             if buf.endswith(b"\r"):  # may be the first half of CRLF
                 buf, held = buf[:-1], b"\r"
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
+        blocks = buf.split(_SEP)  # one C-level pass; the last piece is the unfinished rest
+        self._buf = blocks.pop()
         events: list[SSEEvent] = []
-        start = 0
-        find, startswith, append = buf.find, buf.startswith, events.append
-        while True:
-            end = find(_SEP, start)
-            if end < 0:
-                break
-            if startswith(b"data: ", start) and find(b"\n", start, end) < 0:
-                append(SSEEvent(None, buf[start + 6 : end], buf[start : end + 2]))  # OpenAI
-            else:
-                event = parse_block(buf[start:end])
+        append = events.append
+        for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block:  # fast path: OpenAI chunks
+                append(SSEEvent(None, block[6:], block + _SEP))
+            elif block:
+                event = parse_block(block)
                 if event is not None:
                     append(event)
-            start = end + 2
-        self._buf = buf[start:] if start < len(buf) else b""
         return events
 
     def flush(self) -> list[SSEEvent]:
