@@ -19,6 +19,8 @@ the floor's; p50 added latency at c=1 <= the floor's + 0.5 ms).
     python bench/overhead.py                 # about a minute on an idle 2-core machine
     python bench/overhead.py --scale 0.3     # quicker, noisier
     python bench/overhead.py --profile out.prof   # also cProfile the tierline process
+    python bench/overhead.py --breakdown     # also: the CPU of each part, taken out in turn
+    python bench/overhead.py --record        # also: write the run into bench/RESULTS.md
 """
 
 from __future__ import annotations
@@ -372,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply request counts")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the tierline process")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also measure each part's CPU (overhead_parts)"
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="write this run into bench/RESULTS.md (overhead)"
+    )
     parser.add_argument("--serve", choices=("fake", "floor", "tierline"), help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -379,15 +387,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_serve(args.serve, args.upstream, args.profile))
         return 0
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    print(
+    machine = (
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load}, "
         f"CPU from /proc/PID/stat (1/{TICK} s ticks)"
     )
+    print(machine)
     print(HEADER, flush=True)
     phases = asyncio.run(_run(args.scale, args.profile))
-    print(f"\nload average after: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
-    for line in verdict(phases):
+    after = f"load average after: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    print(f"\n{after}")
+    judged = verdict(phases)
+    for line in judged:
         print(line)
+    parts: list[str] = []
+    if args.breakdown:
+        import overhead_parts
+
+        fake = _start("fake")
+        try:
+            parts = overhead_parts.report(overhead_parts.breakdown(fake.url))
+        finally:
+            fake.stop()
+        print("\n" + "\n".join(parts))
+    if args.record:
+        import overhead_parts
+
+        table = [machine, HEADER, *(_line(p, phases) for p in phases), after]
+        path = overhead_parts.record(sys.argv[1:], table, judged, parts)
+        print(f"\nrecorded in {path}")
     if args.profile:
         import pstats
 
