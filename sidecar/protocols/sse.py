@@ -56,6 +56,11 @@ class SSEDecoder:
     def __init__(self) -> None:
         self._buf = b""
 
+    @property
+    def buffered(self) -> bool:
+        """True while part of an event is held (the next chunk continues it)."""
+        return bool(self._buf)
+
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         buf = self._buf + chunk if self._buf else chunk
         if b"\r" in buf:

@@ -23,6 +23,7 @@ Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +35,14 @@ from sidecar.protocols.sse import SSEEvent
 _OPENAI_KEYS = ("content", "reasoning_content", "reasoning", "refusal")
 _OPENAI_TEXT_KEYS = frozenset(_OPENAI_KEYS)
 _ANTHROPIC_TEXT = (b'"text":"', b'"thinking":"')
+# Any of these in a run of OpenAI events means one of them may carry more than text.
+_NOT_PLAIN = (
+    b'"tool_calls"', b'"error"', b'"usage":{', b'"usage": {', b'"finish_reason":"',
+    b'"finish_reason": "', b"\n:", b"\nevent:", b"\r",
+)  # fmt: skip
+_OPENAI_TEXT_RE = re.compile(
+    rb'"(?:content|reasoning_content|reasoning|refusal)": ?"((?:[^"\\]|\\.)*)"'
+)
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
 
 
@@ -146,6 +155,11 @@ class Tap:
     def json_body(self, obj: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def plain(self, data: bytes) -> bool:
+        """Account for a run of whole events without parsing them when each can only be a
+        plain text delta; False (nothing recorded) when one may carry more."""
+        return False
+
     def feed(self, event: SSEEvent) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -216,6 +230,20 @@ class OpenAITap(Tap):
                     for call in value:
                         self._tool_delta(call)
         return content
+
+    def plain(self, data: bytes) -> bool:
+        """Whole ``data:`` events (``data`` starts at an event and ends after a blank
+        line) with no tool call, non-null finish reason, usage object, error, comment or
+        named event: only their text lengths matter (``received``, escapes counted as
+        written). One pass of C-level scans over the run instead of a parse per event."""
+        if not data.startswith(b"data: "):
+            return False
+        for marker in _NOT_PLAIN:
+            if marker in data:
+                return False
+        self.received += sum(map(len, _OPENAI_TEXT_RE.findall(data)))
+        self.last = None
+        return True
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
         index = call.get("index", len(self._tools))

@@ -5,6 +5,12 @@ so), keeping the client bytes produced so far; a failure before that point is
 still retryable. ``pump`` then forwards each upstream chunk's events as they
 arrive, guarded by a stall watchdog, and reports how the stream ended. Neither
 function owns the upstream response: the caller releases it.
+
+Once content flows, a run of whole events that can only be plain text deltas
+(``Tap.plain``) is forwarded as one piece when the encoder allows it (its
+``plain``: identity streams), instead of being decoded, parsed and re-encoded
+event by event; anything else (tool calls, finish, usage, errors, comments, a
+split event) takes the per-event path.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from aiohttp import ClientError, ClientResponse, web
 from sidecar.protocols.sse import SSEDecoder, SSEEvent
 from sidecar.protocols.tap import Tap
 from sidecar.upstream.providers import Failure, classify_event_error
-from sidecar.upstream.translators import StreamEncoder
+from sidecar.upstream.translators import StreamEncoder, plain_of
 
 Ending = Literal["ok", "upstream", "stall", "client"]
 
@@ -44,16 +50,20 @@ async def prime(
     while True:
         chunk = await content.readany()
         events = decoder.feed(chunk) if chunk else decoder.flush()
-        got = False
-        for event in events:
-            got = tap.feed(event) or got
+        for i, event in enumerate(events):
+            got = tap.feed(event)
             if tap.error is not None:
                 return classify_event_error(tap.error, secrets)
             out = encoder.event(event, tap)
             if out:
                 pending.append(out)
-        if got:
-            return Primed(decoder, tap, encoder, pending)
+            if got:  # the rest of this read as the pump would treat it
+                rest = events[i + 1 :]
+                if rest:
+                    pending.append(_encode_run(rest, tap, encoder))
+                    if tap.error is not None:  # nothing sent yet: still retryable
+                        return classify_event_error(tap.error, secrets)
+                return Primed(decoder, tap, encoder, pending)
         if not chunk:
             return Failure("stream_error", True, "the stream ended before any content")
 
@@ -86,6 +96,31 @@ class _Watchdog:
         self._handle.cancel()
 
 
+def _encode_run(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
+    """Whole events after content began: in one piece when plain, else one by one."""
+    plain = plain_of(encoder)
+    if plain is not None:
+        data = b"".join([event.raw for event in events])
+        out = plain(data, tap)
+        if out is not None and tap.plain(data):
+            return out
+    return _encode(events, tap, encoder)
+
+
+def _forward(chunk: bytes, decoder: SSEDecoder, tap: Tap, encoder: StreamEncoder) -> bytes:
+    """Client bytes for one upstream read once content flows (see the module docstring)."""
+    plain = plain_of(encoder)
+    if plain is not None and not decoder.buffered:
+        end = chunk.rfind(b"\n\n") + 2
+        if end > 1:
+            data = chunk[:end] if end < len(chunk) else chunk
+            out = plain(data, tap)
+            if out is not None and tap.plain(data):
+                decoder.feed(chunk[end:])  # hold the unfinished rest (no event in it)
+                return out
+    return _encode(decoder.feed(chunk), tap, encoder)
+
+
 def _encode(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
     parts = []
     for event in events:
@@ -111,7 +146,7 @@ async def pump(
                     if not chunk:
                         break
                     dog.kick()
-                    out = _encode(decoder.feed(chunk), tap, encoder)
+                    out = _forward(chunk, decoder, tap, encoder)
                     if out:
                         try:
                             await response.write(out)

@@ -42,6 +42,13 @@ class StreamEncoder(Protocol):
         """Client bytes owed once the provider stream ended (b"" when none)."""
 
 
+def plain_of(encoder: StreamEncoder) -> Callable[[bytes, Tap], bytes | None] | None:
+    """The encoder's optional ``plain(data, tap)``: client bytes for a run of whole events
+    the tap accepted as plain text deltas (``Tap.plain``), or None to go event by event."""
+    found: Callable[[bytes, Tap], bytes | None] | None = getattr(encoder, "plain", None)
+    return found
+
+
 def next_sequence(encoder: StreamEncoder) -> int:
     """The ``sequence_number`` the encoder's next event would carry (Responses streams
     number their events, and an error event ending the stream must continue them);
@@ -93,14 +100,17 @@ class _OpenAIIdentityStream:
         self.client_usage = client_usage
         self._swaps: tuple[tuple[bytes, bytes], ...] | None = None
 
-    def _swap(self, raw: bytes, reported: str) -> bytes:
+    def _pairs(self, reported: str) -> tuple[tuple[bytes, bytes], ...]:
         if self._swaps is None:
             old, new = reported.encode(), self.name.encode()
             self._swaps = tuple(
                 (b'"model"' + sep + b'"' + old + b'"', b'"model"' + sep + b'"' + new + b'"')
                 for sep in (b":", b": ")
             )
-        for old_bytes, new_bytes in self._swaps:
+        return self._swaps
+
+    def _swap(self, raw: bytes, reported: str) -> bytes:
+        for old_bytes, new_bytes in self._pairs(reported):
             if old_bytes in raw:
                 return raw.replace(old_bytes, new_bytes, 1)
         return raw
@@ -118,6 +128,18 @@ class _OpenAIIdentityStream:
             return event.raw
         body = rewrite_model(event.data, reported, self.name, obj)
         return b"data: " + body + b"\n\n"
+
+    def plain(self, data: bytes, tap: Tap) -> bytes | None:
+        """Plain text-delta events go through as they are, the reported model id swapped
+        (every occurrence: ``"model":"id"`` cannot occur inside an escaped string).
+        No side effects on ``tap``; the caller asks ``tap.plain`` afterwards."""
+        if tap.model is None:  # a later chunk might name one: event by event
+            return None
+        if tap.model == self.name:
+            return data
+        for old_bytes, new_bytes in self._pairs(tap.model):
+            data = data.replace(old_bytes, new_bytes)
+        return data
 
     def finish(self, tap: Tap) -> bytes:
         return b""
