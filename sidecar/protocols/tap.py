@@ -155,10 +155,13 @@ class Tap:
     def json_body(self, obj: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def plain(self, data: bytes) -> bool:
-        """Account for a run of whole events without parsing them when each can only be a
-        plain text delta; False (nothing recorded) when one may carry more."""
-        return False
+    def plain_prefix(self, data: bytes) -> int:
+        """Length of the leading run of whole events in ``data`` that can only be plain
+        text deltas (0: none); pure. ``count_plain`` then accounts for that run."""
+        return 0
+
+    def count_plain(self, data: bytes) -> None:  # pragma: no cover - plain_prefix is 0
+        raise NotImplementedError
 
     def feed(self, event: SSEEvent) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -231,19 +234,27 @@ class OpenAITap(Tap):
                         self._tool_delta(call)
         return content
 
-    def plain(self, data: bytes) -> bool:
-        """Whole ``data:`` events (``data`` starts at an event and ends after a blank
-        line) with no tool call, non-null finish reason, usage object, error, comment or
-        named event: only their text lengths matter (``received``, escapes counted as
-        written). One pass of C-level scans over the run instead of a parse per event."""
+    def plain_prefix(self, data: bytes) -> int:
+        """``data`` holds whole events (it starts at one and ends after a blank line); the
+        leading ones with no tool call, non-null finish reason, usage object, error,
+        comment or named event only matter for their text lengths. A few C-level scans
+        over the run instead of a parse per event."""
         if not data.startswith(b"data: "):
-            return False
+            return 0
+        cut = len(data)
         for marker in _NOT_PLAIN:
-            if marker in data:
-                return False
+            pos = data.find(marker, 0, cut)
+            if pos >= 0:  # cut before the event holding it
+                start = data.rfind(b"\n\n", 0, pos + 1)
+                cut = start + 2 if start >= 0 else 0
+                if not cut:
+                    return 0
+        return cut
+
+    def count_plain(self, data: bytes) -> None:
+        """Account for a run ``plain_prefix`` accepted: text lengths, escapes as written."""
         self.received += sum(map(len, _OPENAI_TEXT_RE.findall(data)))
         self.last = None
-        return True
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
         index = call.get("index", len(self._tools))

@@ -7,10 +7,10 @@ arrive, guarded by a stall watchdog, and reports how the stream ended. Neither
 function owns the upstream response: the caller releases it.
 
 Once content flows, a run of whole events that can only be plain text deltas
-(``Tap.plain``) is forwarded as one piece when the encoder allows it (its
+(``Tap.plain_prefix``) is forwarded as one piece when the encoder allows it (its
 ``plain``: identity streams), instead of being decoded, parsed and re-encoded
-event by event; anything else (tool calls, finish, usage, errors, comments, a
-split event) takes the per-event path.
+event by event; the events after it (tool calls, finish, usage, errors,
+comments, a split event) take the per-event path.
 """
 
 from __future__ import annotations
@@ -96,28 +96,41 @@ class _Watchdog:
         self._handle.cancel()
 
 
-def _encode_run(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
-    """Whole events after content began: in one piece when plain, else one by one."""
+def _plain_head(data: bytes, tap: Tap, encoder: StreamEncoder) -> tuple[bytes, int]:
+    """Client bytes for the leading plain run of ``data`` (whole events) and its length
+    (0: none, nothing recorded)."""
     plain = plain_of(encoder)
-    if plain is not None:
-        data = b"".join([event.raw for event in events])
-        out = plain(data, tap)
-        if out is not None and tap.plain(data):
-            return out
-    return _encode(events, tap, encoder)
+    if plain is None:
+        return b"", 0
+    cut = tap.plain_prefix(data)
+    if not cut:
+        return b"", 0
+    head = data[:cut] if cut < len(data) else data
+    out = plain(head, tap)
+    if out is None:
+        return b"", 0
+    tap.count_plain(head)
+    return out, cut
+
+
+def _encode_run(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
+    """Whole events after content began: the leading plain run in one piece, the rest
+    one by one."""
+    data = b"".join([event.raw for event in events])
+    out, cut = _plain_head(data, tap, encoder)
+    if not cut:
+        return _encode(events, tap, encoder)
+    return out + _encode(events[data.count(b"\n\n", 0, cut) :], tap, encoder)
 
 
 def _forward(chunk: bytes, decoder: SSEDecoder, tap: Tap, encoder: StreamEncoder) -> bytes:
     """Client bytes for one upstream read once content flows (see the module docstring)."""
-    plain = plain_of(encoder)
-    if plain is not None and not decoder.buffered:
+    if not decoder.buffered:
         end = chunk.rfind(b"\n\n") + 2
         if end > 1:
-            data = chunk[:end] if end < len(chunk) else chunk
-            out = plain(data, tap)
-            if out is not None and tap.plain(data):
-                decoder.feed(chunk[end:])  # hold the unfinished rest (no event in it)
-                return out
+            out, cut = _plain_head(chunk[:end] if end < len(chunk) else chunk, tap, encoder)
+            if cut:  # the rest event by event (a split last event is held)
+                return out + _encode(decoder.feed(chunk[cut:]), tap, encoder)
     return _encode(decoder.feed(chunk), tap, encoder)
 
 

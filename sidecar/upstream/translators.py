@@ -44,7 +44,8 @@ class StreamEncoder(Protocol):
 
 def plain_of(encoder: StreamEncoder) -> Callable[[bytes, Tap], bytes | None] | None:
     """The encoder's optional ``plain(data, tap)``: client bytes for a run of whole events
-    the tap accepted as plain text deltas (``Tap.plain``), or None to go event by event."""
+    the tap accepted as plain text deltas (``Tap.plain_prefix``), or None to go event by
+    event."""
     found: Callable[[bytes, Tap], bytes | None] | None = getattr(encoder, "plain", None)
     return found
 
@@ -132,7 +133,7 @@ class _OpenAIIdentityStream:
     def plain(self, data: bytes, tap: Tap) -> bytes | None:
         """Plain text-delta events go through as they are, the reported model id swapped
         (every occurrence: ``"model":"id"`` cannot occur inside an escaped string).
-        No side effects on ``tap``; the caller asks ``tap.plain`` afterwards."""
+        No side effects on ``tap``."""
         if tap.model is None:  # a later chunk might name one: event by event
             return None
         if tap.model == self.name:

@@ -49,6 +49,7 @@ def test_runs_with_more_than_text_go_event_by_event() -> None:
         assert b'"model":"m"' in out and b'"model":"up"' not in out
         assert tap.finish_reason == ("stop" if b"stop" in extra else None)
         assert len(tap.tool_calls) == (1 if b"tool_calls" in extra else 0)
+        assert tap.received == len("Hi") + len("x")  # the plain head counted, once
 
 
 def test_usage_chunk_is_parsed_and_an_aborted_stream_is_estimated() -> None:
