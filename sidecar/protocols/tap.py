@@ -41,8 +41,11 @@ _NOT_PLAIN = (
     b'"finish_reason": "', b"\n:", b"\nevent:", b"\r",
 )  # fmt: skip
 _OPENAI_TEXT_RE = re.compile(
-    rb'"(?:content|reasoning_content|reasoning|refusal)": ?"((?:[^"\\]|\\.)*)"'
+    rb'"(?:content|reasoning_content|reasoning|refusal)": ?"([^"\\]*(?:\\.[^"\\]*)*)"'
 )
+# The common run (compact JSON, text only): a literal prefix the regex engine finds fast.
+_OPENAI_CONTENT_RE = re.compile(rb'"content":"([^"\\]*(?:\\.[^"\\]*)*)"')
+_OTHER_TEXT = (b'"reasoning', b'"refusal"', b'"content": ')
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
 
 
@@ -253,7 +256,9 @@ class OpenAITap(Tap):
 
     def count_plain(self, data: bytes) -> None:
         """Account for a run ``plain_prefix`` accepted: text lengths, escapes as written."""
-        self.received += sum(map(len, _OPENAI_TEXT_RE.findall(data)))
+        other = any(key in data for key in _OTHER_TEXT)
+        pattern = _OPENAI_TEXT_RE if other else _OPENAI_CONTENT_RE
+        self.received += sum(map(len, pattern.findall(data)))
         self.last = None
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
