@@ -218,7 +218,7 @@ class Dispatcher:
                 self._health.cool_key(t.provider.name, index, result.retry_after, upstream)
             elif reason == "auth":
                 self._health.cool_key(t.provider.name, index)
-            if reason == "rate_limited" and position + 1 < len(keys):
+            if reason in ("rate_limited", "auth") and position + 1 < len(keys):
                 position += 1
                 continue
             if reason == "bad_request":

@@ -263,6 +263,17 @@ async def test_401_cools_the_key_and_moves_on(tierline: Any, ask: Ask, fake: Any
     assert sent.count("Bearer " + TEST_ENV["BAD_KEY"]) == 1  # the second request skipped it
 
 
+async def test_401_tries_the_providers_next_key_before_moving_on(
+    tierline: Any, ask: Ask, fake: Any
+) -> None:
+    server = await tierline(providers={"oa": {"api_keys": ["env:BAD_KEY", "env:OA_KEY"]}})
+    headers, seen = await ask(server, "gpt-good")
+    assert headers["x-tierline-model"] == seen == "gpt-good"
+    assert headers["x-tierline-attempts"] == "2"
+    keys = [r["headers"]["authorization"].split()[-1] for r in await fake_requests(fake)]
+    assert keys == [TEST_ENV["BAD_KEY"], TEST_ENV["OA_KEY"]]
+
+
 async def test_404_moves_on(tierline: Any, anthropic_client: Any) -> None:
     server = await tierline(
         models={"claude-gone": an("fake-notfound")}, routing={"fallback_chain": ["claude-good"]}
