@@ -208,6 +208,13 @@ def parse_config(
     server = parse_server(data.get("server"), base_dir, issues)
     telemetry = parse_telemetry(data.get("telemetry"), env, base_dir, issues)
     state = parse_state(data.get("state"), env, base_dir, issues)
+    lock = env.get("TIERLINE_TIER", "").strip()
+    if lock and lock not in routing.tier_order:
+        close = cf.suggest(lock, routing.tier_order)
+        hint = f"did you mean {close!r}? " if close else ""
+        order = ", ".join(routing.tier_order)
+        reason = f"unknown tier {lock!r} in the environment ({hint}routing.tier_order: {order})"
+        issues.error("TIERLINE_TIER", reason)
     if issues.errors:
         raise ConfigError(issues.errors)
     return Config(

@@ -51,11 +51,12 @@ def parse_routing(
         if derived is not None:
             fields["default_model"] = derived
     routing = RoutingConfig(**fields)
-    _router_settings(routing, issues)
+    if _router_settings(routing, issues):
+        _router_names(routing, providers, issues)
     return routing
 
 
-def _router_settings(routing: RoutingConfig, issues: Issues) -> None:
+def _router_settings(routing: RoutingConfig, issues: Issues) -> bool:
     """Let the router check its sub-tables now, so ``tierline check`` reports them."""
     from sidecar.config import ConfigError
     from sidecar.routing import settings
@@ -65,13 +66,54 @@ def _router_settings(routing: RoutingConfig, issues: Issues) -> None:
         ("routing.rules", lambda: settings.parse_rules(routing.rules)),
         ("routing.profiles", lambda: settings.parse_profiles(routing.profiles)),
     )
+    ok = True
     for path, check in checks:
         try:
             check()
         except ConfigError as exc:
             issues.errors.extend(exc.errors)
+            ok = False
         except (TypeError, ValueError) as exc:
             issues.error(path, f"invalid value ({exc})")
+            ok = False
+    return ok
+
+
+def _known(value: str, known: tuple[str, ...], path: str, what: str, issues: Issues) -> None:
+    """An error at ``path`` unless ``value`` is one of ``known`` (with a did-you-mean)."""
+    if value in known:
+        return
+    close = cf.suggest(value, known)
+    hint = f"did you mean {close!r}?" if close else f"known: {', '.join(known)}"
+    issues.error(path, f"unknown {what} {value!r} ({hint})")
+
+
+def _router_names(
+    routing: RoutingConfig, providers: Mapping[str, ProviderConfig], issues: Issues
+) -> None:
+    """Every tier, profile, harness and provider the router's sub-tables name is a known one."""
+    from sidecar.routing import settings
+    from sidecar.routing.classifier import PROFILES
+
+    order = routing.tier_order
+    for i, name in enumerate(settings.parse_classifier(routing.classifier).providers):
+        path = f"routing.classifier.providers[{i}]"
+        _known(name, tuple(providers), path, "provider", issues)
+    for i, rule in enumerate(settings.parse_rules(routing.rules)):
+        path = f"routing.rules[{i}]"
+        if rule.tier is not None:
+            _known(rule.tier, order, f"{path}.tier", "tier", issues)
+        for what, values, known in (
+            ("profile", rule.profile, PROFILES),
+            ("harness", rule.harness, settings.HARNESSES),
+        ):
+            for j, value in enumerate(values):
+                _known(value, known, f"{path}.match.{what}[{j}]", what, issues)
+    for name, profile in settings.parse_profiles(routing.profiles).items():
+        path = cf.join("routing.profiles", name)
+        _known(name, PROFILES, path, "profile", issues)
+        if profile.tier is not None and name in PROFILES:
+            _known(profile.tier, order, f"{path}.tier", "tier", issues)
 
 
 def _tier_order(fields: dict[str, Any], issues: Issues) -> tuple[str, ...]:

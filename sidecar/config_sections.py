@@ -86,6 +86,9 @@ def _server_cross_checks(server: ServerConfig, issues: Issues) -> ServerConfig:
     return server
 
 
+_COMPAT = ("claude_code",)  # telemetry.compat name sets (sidecar.telemetry.names)
+
+
 def parse_telemetry(
     raw: Any, env: Mapping[str, str], base_dir: Path | None, issues: Issues
 ) -> TelemetryConfig:
@@ -101,6 +104,11 @@ def parse_telemetry(
     fields = cf.read_fields(
         TelemetryConfig, table, "telemetry", issues, custom={"headers": headers}, checks=checks
     )
+    for i, name in enumerate(fields.get("compat", ())):
+        if name not in _COMPAT:
+            close = cf.suggest(name, _COMPAT)
+            hint = f"did you mean {close!r}?" if close else f"known: {', '.join(_COMPAT)}"
+            issues.error(f"telemetry.compat[{i}]", f"unknown name set {name!r} ({hint})")
     return TelemetryConfig(**fields)
 
 

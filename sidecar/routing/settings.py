@@ -33,6 +33,8 @@ from typing import Any
 from sidecar.config import ConfigError
 
 _AGENTS = ("primary", "subagent", "background", "any")
+# What sidecar.sessions.identity.detect_harness produces (rules' match.harness values).
+HARNESSES = ("claude_code", "opencode", "codex", "aider", "sdk", "unknown")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,10 @@ def parse_classifier(raw: Mapping[str, Any]) -> ClassifierSettings:
         elif key == "providers":
             kwargs[key] = _strs(value, path, errors)
         elif key == "llm":
-            kwargs[key] = value is True
+            if isinstance(value, bool):
+                kwargs[key] = value
+            else:
+                errors.append((path, "expected true or false"))
         elif isinstance(value, int | float) and not isinstance(value, bool):
             kwargs[key] = type(getattr(ClassifierSettings(), key))(value)
         else:

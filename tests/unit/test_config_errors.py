@@ -546,6 +546,63 @@ CASES: list[tuple[str, tuple[str, ...], Any, str, str]] = [
     ),
     ("state-ttl", ("state", "ttl"), 1, "state.ttl", "did you mean 'ttl_seconds'?"),
     ("state-sessions", ("state", "max_sessions"), 0, "state.max_sessions", "greater than 0"),
+    # the router's tables: every tier, profile, harness, provider and compat name is a known one
+    (
+        "rule-tier",
+        ("routing", "rules"),
+        [{"tier": "reasonin"}],
+        "routing.rules[0].tier",
+        "unknown tier 'reasonin' (did you mean 'reasoning'?)",
+    ),
+    (
+        "rule-profile",
+        ("routing", "rules"),
+        [{"match": {"profile": "plannr"}, "tier": "quick"}],
+        "routing.rules[0].match.profile[0]",
+        "unknown profile 'plannr' (did you mean 'planner'?)",
+    ),
+    (
+        "rule-harness",
+        ("routing", "rules"),
+        [{"match": {"harness": ["claude-code"]}, "model": "kimi"}],
+        "routing.rules[0].match.harness[0]",
+        "unknown harness 'claude-code' (did you mean 'claude_code'?)",
+    ),
+    (
+        "profile-name",
+        ("routing", "profiles"),
+        {"plannr": {"tier": "reasoning"}},
+        "routing.profiles.plannr",
+        "unknown profile 'plannr' (did you mean 'planner'?)",
+    ),
+    (
+        "profile-tier",
+        ("routing", "profiles"),
+        {"planner": {"tier": "reasoningg"}},
+        "routing.profiles.planner.tier",
+        "unknown tier 'reasoningg' (did you mean 'reasoning'?)",
+    ),
+    (
+        "classifier-llm",
+        ("routing", "classifier"),
+        {"llm": "yes"},
+        "routing.classifier.llm",
+        "expected true or false",
+    ),
+    (
+        "classifier-provider",
+        ("routing", "classifier"),
+        {"providers": ["ghost"]},
+        "routing.classifier.providers[0]",
+        "unknown provider 'ghost'",
+    ),
+    (
+        "telemetry-compat",
+        ("telemetry", "compat"),
+        ["claude-code"],
+        "telemetry.compat[0]",
+        "unknown name set 'claude-code' (did you mean 'claude_code'?)",
+    ),
 ]
 
 
@@ -559,6 +616,18 @@ def test_one_error(keys: tuple[str, ...], value: Any, path: str, fragment: str) 
     assert len(found) == 1, found
     assert found[0][0] == path
     assert fragment in found[0][1], found[0][1]
+
+
+def test_an_unknown_tier_lock_in_the_environment_is_an_error() -> None:
+    found = errors(doc(), {**ENV, "TIERLINE_TIER": "bogus"})
+    assert found == [
+        (
+            "TIERLINE_TIER",
+            "unknown tier 'bogus' in the environment "
+            "(routing.tier_order: reasoning, coding, quick)",
+        )
+    ]
+    parse_config(doc(), {**ENV, "TIERLINE_TIER": "quick"}, source=None)
 
 
 def test_every_error_is_collected_at_once() -> None:
