@@ -24,6 +24,7 @@ Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any
 
@@ -114,7 +115,7 @@ def anthropic_usage(raw: dict[str, Any]) -> Usage:
     )
 
 
-class Tap:
+class Tap(ABC):
     """Common results; subclasses know one wire form."""
 
     kind = "openai"
@@ -155,19 +156,22 @@ class Tap:
             for _, t in sorted(self._tools.items())
         )
 
-    def json_body(self, obj: dict[str, Any]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def json_body(self, obj: dict[str, Any]) -> None:
+        """Read a whole (non-streamed) response body."""
 
     def plain_prefix(self, data: bytes) -> int:
         """Length of the leading run of whole events in ``data`` that can only be plain
         text deltas (0: none); pure. ``count_plain`` then accounts for that run."""
         return 0
 
-    def count_plain(self, data: bytes) -> None:  # pragma: no cover - plain_prefix is 0
-        raise NotImplementedError
+    def count_plain(self, data: bytes) -> None:
+        """Account for a run ``plain_prefix`` measured; never called while it returns 0."""
+        return None
 
-    def feed(self, event: SSEEvent) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def feed(self, event: SSEEvent) -> bool:
+        """Read one streamed event; True when it carried content."""
 
 
 class OpenAITap(Tap):
