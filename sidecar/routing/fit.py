@@ -88,7 +88,9 @@ def needs_of(protocol: str, body: Mapping[str, Any], tokens: int, images: int) -
     thinking = False
     if protocol == "anthropic":
         t = body.get("thinking")
-        thinking = isinstance(t, Mapping) and t.get("type") in ("enabled", "adaptive")
+        # "adaptive" (Claude Code's default: think if useful) is no requirement; a
+        # non-thinking target gets the request without it. "enabled" (a budget) is one.
+        thinking = isinstance(t, Mapping) and t.get("type") == "enabled"
         max_out = _int(body.get("max_tokens"))
     elif protocol == "responses":
         r = body.get("reasoning")
