@@ -54,6 +54,7 @@ from sidecar.telemetry.http import install as install_telemetry
 from sidecar.upstream.dispatch import Dispatcher
 from sidecar.upstream.health import Health
 from sidecar.upstream.providers import proxy_for
+from sidecar.upstream.side_call import http_ask
 from sidecar.upstream.translators import default_translators
 
 __all__ = [
@@ -85,16 +86,19 @@ def build_app(config: Config) -> web.Application:
         client_max_size=server.max_body_bytes,
     )
     app[CONFIG] = config
-    router = build_router(config, lambda: app[RUNTIME].session)  # router
+    health = Health(
+        cooldown_seconds=server.cooldown_seconds,
+        key_cooldown_seconds=server.key_cooldown_seconds,
+    )
+    proxies = {name: proxy_for(p.base_url, os.environ) for name, p in config.providers.items()}
+    ask = http_ask(lambda: app[RUNTIME].session, config.providers, health, proxies)
+    router = build_router(config, ask=ask)  # router: its LLM classifier shares keys and proxies
     app[ROUTER] = router
     app.cleanup_ctx.append(router.lifespan)  # session store: connection + write-behind task
     observers: list[Observer] = [AccessLog()]  # observers
     app[OBSERVERS] = observers
     app[TRACER] = trace.get_tracer("tierline")
-    app[HEALTH] = Health(
-        cooldown_seconds=server.cooldown_seconds,
-        key_cooldown_seconds=server.key_cooldown_seconds,
-    )
+    app[HEALTH] = health
     app[TRANSLATORS] = default_translators()
     app[RUNTIME] = Runtime()
     install_telemetry(app, config, os.environ)  # telemetry: registry, tracer, recorder, spans

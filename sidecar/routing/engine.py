@@ -398,12 +398,15 @@ def build_router(
     config: Config,
     get_session: Callable[[], Any] | None = None,
     env: Mapping[str, str] | None = None,
+    ask: Ask | None = None,
 ) -> Router:
-    """The router for an app: the LLM classifier (if enabled) calls out through the
-    app's upstream ClientSession, looked up when a classification runs. ``TIERLINE_TIER``
+    """The router for an app: the LLM classifier (if enabled) calls out through ``ask``
+    (the app's, over its key pool and proxies), else through the upstream ClientSession
+    ``get_session`` returns when a classification runs. ``TIERLINE_TIER``
     in ``env`` (default ``os.environ``) locks every request without a tier header."""
-    from sidecar.routing.llm_classifier import http_ask
+    if ask is None and get_session is not None:
+        from sidecar.upstream.side_call import http_ask
 
-    ask = http_ask(get_session, dict(config.providers)) if get_session is not None else None
+        ask = http_ask(get_session, config.providers)
     lock = (os.environ if env is None else env).get("TIERLINE_TIER", "").strip() or None
     return Router(config, llm_ask=ask, tier_lock=lock)

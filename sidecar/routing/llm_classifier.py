@@ -15,9 +15,10 @@ for that key and the key is not asked again (bounded, like the cache): the
 heuristic answer stands, and later requests of the turn do not wait again.
 
 The HTTP call is a seam: ``Ask = async (model, prompt, max_tokens) -> text``;
-``http_ask`` implements it over an aiohttp session for OpenAI- and
-Anthropic-kind providers. The prompt carries at most ``max_chars`` of the
-message (it leaves the machine: that is why this is off by default).
+``sidecar.upstream.side_call.http_ask`` implements it over the app's session,
+key pool and proxies (the routing core imports no HTTP client). The prompt
+carries at most ``max_chars`` of the message (it leaves the machine: that is why
+this is off by default).
 """
 
 from __future__ import annotations
@@ -162,38 +163,3 @@ def cheapest_classifier(
         ask, priced[0], timeout=s.timeout, max_chars=s.max_chars, cache_size=s.cache_size
     )
 
-
-def http_ask(get_session: Callable[[], Any], providers: dict[str, Any]) -> Ask:
-    """An ``Ask`` over the app's aiohttp ClientSession (looked up at call time)."""
-
-    async def ask(model: ModelConfig, prompt: str, max_tokens: int) -> str:
-        session = get_session()
-        provider = providers[model.provider]
-        if session is None:
-            raise RuntimeError("no upstream session")
-        key = provider.api_keys[0] if provider.api_keys else ""
-        headers = dict(provider.headers)
-        if provider.kind == "anthropic":
-            url = provider.base_url + "/v1/messages"
-            headers.update({"x-api-key": key, "anthropic-version": "2023-06-01"})
-            body: dict[str, Any] = {
-                "model": model.upstream,
-                "max_tokens": max_tokens,
-                "messages": [{"role": "user", "content": prompt}],
-            }
-        else:
-            url = provider.base_url + "/chat/completions"
-            headers["Authorization"] = f"Bearer {key}"
-            body = {
-                "model": model.upstream,
-                model.token_param: max_tokens,
-                "messages": [{"role": "user", "content": prompt}],
-            }
-        async with session.post(url, json=body, headers=headers) as resp:
-            resp.raise_for_status()
-            data = await resp.json()
-        if provider.kind == "anthropic":
-            return "".join(b.get("text", "") for b in data.get("content", []))
-        return str(data["choices"][0]["message"].get("content") or "")
-
-    return ask
