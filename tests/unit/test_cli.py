@@ -20,10 +20,8 @@ from sidecar.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "examples" / "tierline.toml")
 EXAMPLE_ENV = {
-    "OPENAI_API_KEY": "sk-openai-secret",
     "ANTHROPIC_API_KEY": "sk-ant-secret",
     "OPENROUTER_API_KEY": "sk-or-secret",
-    "OTLP_AUTH_HEADER": "Bearer otlp-secret",
 }
 LOCAL = """
 [providers.local]
@@ -88,9 +86,9 @@ def test_check_example_ok(example_env: None, capsys: pytest.CaptureFixture[str])
     assert main(["check", "--config", EXAMPLE]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"ok: {EXAMPLE} is valid")
-    assert "providers (4):" in out and "models (5):" in out
-    assert "kimi-k2 -> openrouter/moonshotai/kimi-k2.5" in out
-    assert "default model: kimi-k2" in out
+    assert "providers (3):" in out and "models (4):" in out
+    assert "kimi-k2.5 -> openrouter/moonshotai/kimi-k2.5" in out
+    assert "default model: kimi-k2.5;" in out
     assert "secret" not in out
 
 
@@ -103,12 +101,10 @@ def test_check_failing_lists_each_key_path(
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
-    assert lines[0] == "tierline: invalid configuration (4 errors):"
+    assert lines[0] == "tierline: invalid configuration (2 errors):"
     assert lines[1:] == [
-        "  providers.openai.api_keys[0]: environment variable OPENAI_API_KEY is not set",
         "  providers.anthropic.api_keys[0]: environment variable ANTHROPIC_API_KEY is not set",
         "  providers.openrouter.api_keys[0]: environment variable OPENROUTER_API_KEY is not set",
-        "  telemetry.headers.authorization: environment variable OTLP_AUTH_HEADER is not set",
     ]
 
 
@@ -158,9 +154,9 @@ def test_models_table(local_config: str, capsys: pytest.CaptureFixture[str]) -> 
 def test_models_json(example_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--json", "--config", EXAMPLE]) == 0
     models = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
-    assert models["kimi-k2"]["upstream"] == "moonshotai/kimi-k2.5"
-    assert models["kimi-k2"]["prices"]["input"] == 0.6
-    assert models["kimi-k2"]["default"] is True
+    assert models["kimi-k2.5"]["upstream"] == "moonshotai/kimi-k2.5"
+    assert models["kimi-k2.5"]["prices"]["input"] == 0.6
+    assert models["kimi-k2.5"]["default"] is True
     assert models["anthropic:claude-opus-4-7"]["provider"] == "anthropic"
 
 
