@@ -98,6 +98,8 @@ class Router:
         self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
         self._roles: dict[str, AgentRole | None] = {}
+        self._visible = self.visible_models()  # the config is fixed for the router's life
+        self._tiers: dict[str, str] = {}  # model name -> tier (``_tier_of``; bounded)
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
         }
@@ -265,7 +267,7 @@ class Router:
                 "`model` is required and must be a non-empty string", param="model"
             )
         named, via = named_target(
-            requested, self._config, self._order, self.table.available, self.visible_models()
+            requested, self._config, self._order, self.table.available, self._visible
         )
         req = read_inbound(protocol, body, requested, headers, self._system_role)
         return req, named, via
@@ -362,8 +364,16 @@ class Router:
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
 
     def _tier_of(self, m: ModelConfig) -> str:
+        """``tier_of`` memoized by model name (a name resolves to one model; the table is fixed)."""
+        try:
+            return self._tiers[m.name]
+        except KeyError:
+            pass
+        if len(self._tiers) >= 256:  # bounded: "provider:model" names come from clients
+            self._tiers.clear()
         default = self._config.routing.default_tier
-        return tier_of(m, self._order, self.table, self._builder, default)
+        found = self._tiers[m.name] = tier_of(m, self._order, self.table, self._builder, default)
+        return found
 
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}

@@ -89,6 +89,22 @@ _PATCH_FAILED = re.compile(
     re.IGNORECASE,
 )
 _PROTOCOLS = frozenset({"openai", "anthropic", "responses"})
+_PLAIN_ROLES = ("system", "developer", "user")  # a tuple: a role may be any JSON value
+
+
+def _nothing_to_settle(protocol: Protocol, body: Mapping[str, Any]) -> bool:
+    """An OpenAI body of system/developer/user messages without tool calls carries no
+    tool result and no assistant turn, so ``settle`` has nothing to do: known from the raw
+    messages, before a view is built (the common first request of a conversation)."""
+    if protocol != "openai" or not isinstance(body, dict):
+        return False
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return False
+    for raw in messages:
+        if not isinstance(raw, dict) or raw.get("role") not in _PLAIN_ROLES or "tool_calls" in raw:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -145,7 +161,7 @@ class SignalTracker:
 
         Tolerant: an unknown protocol or a malformed body gives no events.
         """
-        if protocol not in _PROTOCOLS:
+        if protocol not in _PROTOCOLS or _nothing_to_settle(protocol, body):
             return []
         return self.settle_conversation(Conversation.from_body(protocol, body))
 

@@ -46,18 +46,20 @@ class HistogramFamily:
     ) -> None:
         self.name, self.unit = name, unit
         self.bounds = tuple(bounds)
+        self._n = len(self.bounds) + 1  # bucket counts per label set
         self._labels = labels
         self._points: dict[Key, list[float]] = {}
         self._lock = threading.Lock()
 
     def record(self, value: float, *key: str) -> None:
-        n = len(self.bounds) + 1
+        n = self._n
+        bucket = bisect_left(self.bounds, value)
         with self._lock:
             state = self._points.get(key)
             if state is None:
                 state = [0.0] * (n + 2) + [value, value]
                 self._points[key] = state
-            state[bisect_left(self.bounds, value)] += 1
+            state[bucket] += 1
             state[n] += 1
             state[n + 1] += value
             if value < state[n + 2]:
