@@ -65,6 +65,9 @@ class Prices:
     cache_write: float | None = None  # 5-minute writes
     cache_write_1h: float | None = None
     as_of: str | None = None
+    # Money fields the config's own [models.X.prices] table set (they win over
+    # genai-prices in the ledger); empty for catalog/genai-prices prices.
+    explicit: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

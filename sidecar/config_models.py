@@ -229,10 +229,11 @@ def _prices(value: Any, path: str, issues: Issues) -> Any:
         table,
         path,
         issues,
+        exclude=("explicit",),
         custom={"as_of": cf.as_of},
         checks=dict.fromkeys(money, cf.non_negative),
     )
-    return Prices(**fields)
+    return Prices(**fields, explicit=frozenset(k for k in money if k in fields))
 
 
 def parse_models(

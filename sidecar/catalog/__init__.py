@@ -94,7 +94,7 @@ def genai_prices_for(provider_id: str, model_ref: str, as_of: str | None = None)
     values = {ours: _num(raw.get(theirs)) for ours, theirs in _PRICE_KEYS.items()}
     if values["input"] is None and values["output"] is None:
         return None
-    return Prices(as_of=as_of, **values)
+    return Prices(as_of=as_of, explicit=frozenset(), **values)
 
 
 def _catalog_prices(table: Any) -> Prices:
@@ -102,7 +102,7 @@ def _catalog_prices(table: Any) -> Prices:
         return Prices()
     vals = {k: (float(table[k]) if k in table else None) for k in _PRICE_KEYS}
     as_of = table.get("as_of")
-    return Prices(as_of=str(as_of) if as_of else None, **vals)
+    return Prices(as_of=str(as_of) if as_of else None, explicit=frozenset(), **vals)
 
 
 def _entry(name: str, table: Mapping[str, Any], as_of: str, use_genai: bool) -> CatalogEntry:
@@ -172,7 +172,8 @@ def merge_model(entry: CatalogEntry, table: Mapping[str, Any]) -> dict[str, Any]
     if isinstance(own, Mapping):
         base = entry.prices
         merged["prices"] = Prices(
-            **{k: own.get(k, getattr(base, k)) for k in (*_PRICE_KEYS, "as_of")}
+            **{k: own.get(k, getattr(base, k)) for k in (*_PRICE_KEYS, "as_of")},
+            explicit=frozenset(k for k in _PRICE_KEYS if own.get(k) is not None),
         )
     else:
         merged["prices"] = entry.prices

@@ -5,9 +5,12 @@ Contract:
   1-hour cache writes are priced at their own rates and nothing is counted
   twice (genai-prices wants the *total* prompt as ``input_tokens`` and splits
   the cache parts off itself, so we hand it ``usage.prompt_tokens``).
-- genai-prices prices the model when it knows it (cache read, both cache-write
-  durations, tiered prices); otherwise ``ModelConfig.prices`` (config or
-  catalog) does. A model neither knows is *unpriced*: ``usd is None``, never 0.
+- Fields the config's own ``[models.X.prices]`` table set (``Prices.explicit``)
+  win; the fields it left out come from genai-prices when it knows the model,
+  else from the catalog. Without explicit fields genai-prices prices the model
+  when it knows it (cache read, both cache-write durations, tiered prices);
+  otherwise ``ModelConfig.prices`` (catalog) does. A model none knows is
+  *unpriced*: ``usd is None``, never 0. Baseline and shadow use the same path.
 - The usage given is what was received: an aborted stream is priced on the
   tokens it produced; a ``Usage(estimated=True)`` gives an estimated cost.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from sidecar.config import ModelConfig, Prices, ProviderConfig
@@ -28,6 +32,7 @@ CostSource = Literal["genai-prices", "config", "none"]
 CostStatus = Literal["priced", "estimated", "unpriced"]
 
 _PER_MILLION = 1_000_000.0
+_RATE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 _CACHE_LIMIT = 512
 
 
@@ -74,6 +79,13 @@ def price_from_table(prices: Prices, usage: Usage) -> float | None:
     return total / _PER_MILLION
 
 
+def _rate(value: object) -> float | None:
+    base = getattr(value, "base", value)  # genai-prices TieredPrices: the base rate
+    if isinstance(base, Decimal | int | float):
+        return float(base)
+    return None
+
+
 def _genai_usage(usage: Usage) -> object:
     from genai_prices import Usage as GUsage
 
@@ -103,6 +115,10 @@ class Pricer:
         self._known: dict[tuple[str, str], tuple[str, str | None] | None] = {}
 
     def price(self, model: ModelConfig, usage: Usage) -> Cost:
+        if model.prices.explicit:
+            usd = price_from_table(self._config_table(model), usage)
+            if usd is not None:
+                return Cost(usd, "config", usage.estimated)
         usd = self._genai_price(model, usage)
         if usd is not None:
             return Cost(usd, "genai-prices", usage.estimated)
@@ -115,6 +131,39 @@ class Pricer:
         """True when the model has a price from either source."""
         probe = Usage(input_tokens=1, output_tokens=1)
         return self.price(model, probe).usd is not None
+
+    def _config_table(self, model: ModelConfig) -> Prices:
+        """The config's explicit fields over genai-prices' rates over the catalog's."""
+        own = model.prices
+        known = self._genai_rates(model)
+        values: dict[str, float | None] = {}
+        for key in _RATE_KEYS:
+            value = getattr(own, key)
+            if key not in own.explicit and known is not None and known.get(key) is not None:
+                value = known[key]
+            values[key] = value
+        return Prices(as_of=own.as_of, explicit=own.explicit, **values)
+
+    def _genai_rates(self, model: ModelConfig) -> dict[str, float | None] | None:
+        """genai-prices' per-million rates for the model (base tier), or None."""
+        self._genai_price(model, Usage(input_tokens=1, output_tokens=1))
+        ref = self._known.get((model.upstream, model.provider))
+        if ref is None:
+            return None
+        from genai_prices import calc_price
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                probe = _genai_usage(Usage(input_tokens=1, output_tokens=1))
+                if ref[1]:
+                    calc = calc_price(probe, ref[0], provider_api_url=ref[1])
+                else:
+                    calc = calc_price(probe, ref[0])
+        except (LookupError, ValueError, KeyError, TypeError):
+            return None
+        raw = getattr(calc.model_price, "__dict__", {})
+        return {key: _rate(raw.get(f"{key}_mtok")) for key in _RATE_KEYS}
 
     def _genai_price(self, model: ModelConfig, usage: Usage) -> float | None:
         key = (model.upstream, model.provider)

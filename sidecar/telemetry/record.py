@@ -58,6 +58,17 @@ def _skipped(attempt: Attempt) -> bool:
     return attempt.status is None and attempt.reason in _SKIPS
 
 
+def _exhausted(ex: Exchange) -> bool:
+    """The plan ran out: candidates were tried or skipped and none answered.
+
+    Not the client's own error: a request refused before routing (no attempts)
+    or a provider's plain 400 passed back (last attempt ``bad_request``).
+    """
+    if ex.model is not None or not ex.attempts or _outcome(ex) != names.OUTCOME_ERROR:
+        return False
+    return ex.attempts[-1].reason != "bad_request"
+
+
 def _outcome(exchange: Exchange) -> str:
     if exchange.error_type is None:
         return names.OUTCOME_SUCCESS
@@ -233,7 +244,7 @@ class TelemetryRecorder:
             if attempt.reason and nxt is not None and nxt.model != attempt.model:
                 reason, to = self._reason(attempt.reason), self._provider(nxt.provider)
                 m.fallback.add(1, reason, provider, to)
-        if ex.model is None and ex.error_type is not None and _outcome(ex) == "error":
+        if _exhausted(ex):
             m.exhausted.add(1, tier)
 
     def _gen_ai_metrics(self, ex: Exchange, plan: RoutePlan) -> None:

@@ -184,3 +184,64 @@ async def test_exporter_threads_with_an_endpoint_stop_at_shutdown(
     finally:
         await server.close()
     assert not any(t.is_alive() for t in started), started
+
+
+async def test_plan_exhausted_counts_only_plans_that_ran_out(fake: TestServer, otlp: Any) -> None:
+    """A malformed request and a provider's plain 400 passed back are the client's own
+    errors: not ``tierline.plan.exhausted``; all candidates failing is."""
+    rx, url = otlp
+    models = {
+        **MODELS,
+        "bad": {"provider": "an", "upstream": "fake-badrequest"},
+        "down": {"provider": "an", "upstream": "fake-error500"},
+    }
+    config = make_config(fake, models=models, routing={"default_model": "claude-sonnet-4-5"})
+    telemetry = dataclasses.replace(config.telemetry, endpoint=url, export_interval_ms=3_600_000)
+    server = TestServer(build_app(dataclasses.replace(config, telemetry=telemetry)))
+    await server.start_server()
+    message = [{"role": "user", "content": "hi"}]
+    bodies = [
+        (
+            {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": message, "stream": "yes"},
+            400,
+        ),
+        ({"model": "bad", "max_tokens": 8, "messages": message}, 400),
+        ({"model": "down", "max_tokens": 8, "messages": message}, None),
+    ]
+    headers = {"anthropic-version": "2023-06-01", "x-api-key": "client-key"}
+    try:
+        async with ClientSession() as http:
+            for body, status in bodies:
+                async with http.post(
+                    server.make_url("/v1/messages"), json=body, headers=headers
+                ) as r:
+                    await r.read()
+                    assert r.status == status if status else r.status >= 500, body
+    finally:
+        await server.close()
+    assert len(rx.log_records()) == 3
+    points = rx.latest(names.PLAN_EXHAUSTED)
+    assert sum(p.value for p in points) == 1.0
+    assert all(p.attributes["tier"] != "none" for p in points)
+
+
+async def test_configured_prices_win_over_genai_prices_in_the_record(
+    fake: TestServer, otlp: Any
+) -> None:
+    rx, url = otlp
+    free = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}  # e.g. self-hosted
+    models = {name: {**table, "prices": free} for name, table in MODELS.items()}
+    config = make_config(fake, models=models, routing={"default_model": "claude-sonnet-4-5"})
+    telemetry = dataclasses.replace(config.telemetry, endpoint=url, export_interval_ms=3_600_000)
+    server = TestServer(build_app(dataclasses.replace(config, telemetry=telemetry)))
+    await server.start_server()
+    try:
+        await _plan_request(server)
+    finally:
+        await server.close()
+    (record,) = rx.log_records()
+    a = record["attributes"]
+    assert a["tierline.model"].startswith("claude-")  # a model genai-prices knows
+    assert a["tierline.usage.output_tokens"] > 0
+    assert a["tierline.cost.usd"] == 0.0
+    assert a["tierline.cost.source"] == "config"

@@ -110,3 +110,51 @@ def test_baseline_unpriced_gives_no_savings() -> None:
     usage = Usage(input_tokens=5)
     savings = Baseline(NOPRICE, p).savings(p.price(CHEAP, usage), usage)
     assert savings.usd is None
+
+
+def _configured(models: dict[str, object]) -> Config:
+    from sidecar.config import parse_config
+
+    data = {
+        "providers": {
+            "vllm": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1"},
+            "openai": {"kind": "openai", "base_url": "https://api.openai.com/v1"},
+        },
+        "models": models,
+    }
+    return parse_config(data, {"OPENAI_API_KEY": "k"})
+
+
+def test_configured_zero_price_wins_over_genai_prices() -> None:
+    config = _configured(
+        {
+            "kimi": {
+                "provider": "vllm",
+                "upstream": "moonshotai/kimi-k2.5",
+                "prices": {"input": 0.0, "output": 0.0},
+            },
+            "listed": {"provider": "vllm", "upstream": "moonshotai/kimi-k2.5"},
+        }
+    )
+    p = Pricer(config.providers)
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    listed = p.price(config.models["listed"], usage)
+    assert listed.usd is not None and listed.usd > 0  # genai-prices knows it
+    cost = p.price(config.models["kimi"], usage)
+    assert cost.usd == 0.0 and cost.source == "config"
+
+
+def test_configured_fields_win_field_by_field() -> None:
+    config = _configured(
+        {
+            "gpt": {"provider": "openai", "upstream": "gpt-4.1", "prices": {"input": 0.5}},
+            "list": {"provider": "openai", "upstream": "gpt-4.1"},
+        }
+    )
+    p = Pricer(config.providers)
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    listed = p.price(config.models["list"], usage)
+    assert listed.usd == pytest.approx(2.0 + 8.0)  # gpt-4.1 list: $2 in, $8 out
+    cost = p.price(config.models["gpt"], usage)
+    assert cost.usd == pytest.approx(0.5 + 8.0) and cost.source == "config"
+    assert config.models["list"].prices.explicit == frozenset()
