@@ -33,8 +33,8 @@ echo "== pip install -e .[test] into $("$PY" -c 'import sys; print(sys.prefix)')
 "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
 "$PY" -m pip install -q --disable-pip-version-check -e '.[test]'
 
-echo "== npm ci (real agents for the end-to-end tests)"
-(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm install (real agents for the end-to-end tests, versions pinned in package.json)"
+(cd tests/e2e && npm install --no-audit --no-fund --loglevel=error)
 
 echo "== ruff"
 "$PY" -m ruff check sidecar tests bench grafana

@@ -180,7 +180,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _add_models(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("models", parents=[common], help="list the configured models")
+    p = sub.add_parser(
+        "models",
+        parents=[common],
+        help="list the configured models (no config: the catalog ranking)",
+    )
     _config_option(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--tiers", action="store_true", help="only the ranking per tier")
@@ -189,8 +193,16 @@ def _add_models(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _models(args: argparse.Namespace) -> int:
     from sidecar.cli_report import models_json, models_table
+    from sidecar.config import Config
     from sidecar.routing.explain import ranking
 
+    if not (args.config or os.environ.get("TIERLINE_CONFIG")):
+        # No configuration: the shipped catalog's ranking per tier, nothing available.
+        if not args.json:
+            print("no configuration (--config FILE or TIERLINE_CONFIG): the shipped catalog,")
+            print("no provider configured, so no model is available")
+        print(ranking(Config(), as_json=args.json).lstrip("\n"))
+        return 0
     config = _load(args)
     if args.tiers:
         print(ranking(config, as_json=args.json).lstrip("\n"))

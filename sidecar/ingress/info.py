@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sidecar import __version__
-from sidecar.errors import InternalError
+from sidecar.errors import InternalError, NotFound, error_body
 from sidecar.ingress.handlers import read_json, validate
 from sidecar.ingress.keys import CONFIG, HEALTH, MAIN_APP, METRICS_REGISTRY, ROUTER, RUNTIME
 from sidecar.protocols.tokens import count_tokens_answer
@@ -71,26 +71,49 @@ def _model_names(app: web.Application) -> list[tuple[str, str]]:
     return out
 
 
+def _stamp(started: int) -> str:
+    return datetime.datetime.fromtimestamp(started, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _openai_model(name: str, owner: str, started: int) -> dict[str, object]:
+    return {"id": name, "object": "model", "created": started, "owned_by": owner}
+
+
+def _anthropic_model(name: str, stamp: str) -> dict[str, object]:
+    return {"type": "model", "id": name, "display_name": name, "created_at": stamp}
+
+
 async def list_models(request: web.Request) -> web.StreamResponse:
     """OpenAI list shape; Anthropic's when the request carries ``anthropic-version``."""
     app = _main(request)
     started = int(app[RUNTIME].started)
     names = _model_names(app)
     if "anthropic-version" in request.headers:
-        stamp = datetime.datetime.fromtimestamp(started, datetime.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
-        data = [
-            {"type": "model", "id": n, "display_name": n, "created_at": stamp} for n, _ in names
-        ]
+        stamp = _stamp(started)
+        data = [_anthropic_model(n, stamp) for n, _ in names]
         return _json({
             "data": data,
             "has_more": False,
             "first_id": data[0]["id"] if data else None,
             "last_id": data[-1]["id"] if data else None,
         })  # fmt: skip
-    models = [{"id": n, "object": "model", "created": started, "owned_by": o} for n, o in names]
+    models = [_openai_model(n, o, started) for n, o in names]
     return _json({"object": "list", "data": models})
+
+
+async def get_model(request: web.Request) -> web.StreamResponse:
+    """One model of the list, in the same shapes; a 404 in the client's shape when unknown."""
+    app = _main(request)
+    started = int(app[RUNTIME].started)
+    wanted = request.match_info["model_id"]
+    anthropic = "anthropic-version" in request.headers
+    for name, owner in _model_names(app):
+        if name == wanted:
+            if anthropic:
+                return _json(_anthropic_model(name, _stamp(started)))
+            return _json(_openai_model(name, owner, started))
+    err = NotFound(f"model `{wanted}` not found", param="model", code="model_not_found")
+    return _json(error_body("anthropic" if anthropic else "openai", err), status=err.status)
 
 
 async def root(request: web.Request) -> web.StreamResponse:
@@ -131,6 +154,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/messages/count_tokens", count_tokens)
     app.router.add_post("/v1/responses", responses)
     app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{model_id:.+}", get_model)
     add_health_routes(app)
     app.router.add_get("/", root)
 

@@ -23,7 +23,8 @@ _OBJ = (dict,)
 _STR = (str,)
 _LIST = (list,)
 _STR_OR_LIST = (str, list)
-_NAMES: dict[type, str] = {dict: "an object", str: "a string", list: "an array"}
+_INT = (int,)
+_NAMES: dict[type, str] = {dict: "an object", str: "a string", list: "an array", int: "an integer"}
 
 
 def _fail(path: str, types: tuple[type, ...]) -> None:
@@ -65,7 +66,8 @@ _OPENAI_MESSAGE = {"role": _STR, "content": _STR_OR_LIST, "tool_calls": _LIST,
                    "tool_call_id": _STR, "name": _STR, "reasoning_content": _STR}  # fmt: skip
 _OPENAI_BODY = {"messages": _LIST, "tools": _LIST, "tool_choice": (str, dict), "stop": _STR_OR_LIST,
                 "stream_options": _OBJ, "response_format": _OBJ, "user": _STR,
-                "reasoning_effort": _STR, "metadata": _OBJ}  # fmt: skip
+                "reasoning_effort": _STR, "metadata": _OBJ, "max_tokens": _INT,
+                "max_completion_tokens": _INT}  # fmt: skip
 
 
 def check_openai(body: Mapping[str, Any]) -> None:
@@ -105,7 +107,7 @@ _ANTHROPIC_INNER = {"type": _STR, "text": _STR, "source": _OBJ}
 _ANTHROPIC_TOOL = {"name": _STR, "type": _STR, "description": _STR, "input_schema": _OBJ}
 _ANTHROPIC_BODY = {"messages": _LIST, "system": _STR_OR_LIST, "tools": _LIST,
                    "tool_choice": _OBJ, "thinking": _OBJ, "metadata": _OBJ,
-                   "stop_sequences": _LIST}  # fmt: skip
+                   "stop_sequences": _LIST, "max_tokens": _INT}  # fmt: skip
 
 
 def check_anthropic(body: Mapping[str, Any]) -> None:
@@ -138,7 +140,7 @@ _RESPONSES_ITEM = {"type": _STR, "role": _STR, "content": _STR_OR_LIST, "call_id
 _RESPONSES_PART = {"type": _STR, "text": _STR, "image_url": _STR}
 _RESPONSES_BODY = {"input": _STR_OR_LIST, "instructions": _STR, "tools": _LIST,
                    "tool_choice": (str, dict), "reasoning": _OBJ, "text": _OBJ,
-                   "include": _LIST, "metadata": _OBJ}  # fmt: skip
+                   "include": _LIST, "metadata": _OBJ, "max_output_tokens": _INT}  # fmt: skip
 
 
 def check_responses(body: Mapping[str, Any]) -> None:

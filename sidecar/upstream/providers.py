@@ -200,7 +200,27 @@ def classify_status(
         return Failure("not_found", False, message, status)
     if status >= 500:
         return Failure("server_error", True, message, status)
-    return Failure("bad_request", False, message, status, body=body)
+    return Failure("bad_request", False, message, status, body=scrub_body(body, secrets))
+
+
+def scrub_body(body: bytes, secrets: tuple[str, ...] = ()) -> bytes:
+    """A provider's error body with every string scrubbed (``errors.scrub``), its JSON
+    shape kept; a body that is not JSON becomes its scrubbed text."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return scrub(body.decode("utf-8", "replace"), secrets).encode()
+    return orjson.dumps(_scrub_value(obj, secrets))
+
+
+def _scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrub_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v, secrets) for v in value]
+    return value
 
 
 def classify_event_error(error: Mapping[str, Any], secrets: tuple[str, ...] = ()) -> Failure:

@@ -306,6 +306,39 @@ async def test_plain_400_goes_back_as_the_provider_said(
     assert len(await fake_requests(fake)) == 1
 
 
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+async def test_plain_400_is_scrubbed_of_keys_and_keeps_its_shape(
+    tierline: Any, aiohttp_server: Any, openai_client: Any, anthropic_client: Any, protocol: str
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        echo = f"unsupported value for key {request.headers['authorization']}"
+        error = {"message": echo, "type": "invalid_request_error", "param": "temperature"}
+        return web.json_response({"error": error}, status=400)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    odd = await aiohttp_server(app)
+    server = await tierline(
+        providers={"odd": {"kind": "openai", "base_url": str(odd.make_url("/v1")),
+                           "api_keys": ["env:OA_KEY"]}},
+        models={"gpt-odd": {"provider": "odd", "upstream": "x"}},
+    )  # fmt: skip
+    if protocol == "openai":
+        with pytest.raises(openai.BadRequestError) as oinfo:
+            await openai_client(server).chat.completions.create(model="gpt-odd", messages=MSG)
+        response = oinfo.value.response
+        assert response.json()["error"]["param"] == "temperature"
+    else:
+        with pytest.raises(anthropic.BadRequestError) as ainfo:
+            await anthropic_client(server).messages.create(
+                model="gpt-odd", max_tokens=50, messages=MSG
+            )
+        response = ainfo.value.response
+        assert response.json()["type"] == "error"
+    assert "unsupported value for key" in response.json()["error"]["message"]
+    assert_no_secrets(response.text)
+
+
 async def test_all_exhausted_lists_attempts_without_secrets(tierline: Any, ask: Ask) -> None:
     server = await tierline(
         server={"retries_per_candidate": 0},

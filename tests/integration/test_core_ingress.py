@@ -179,6 +179,25 @@ async def test_models_in_both_shapes(
     assert body["last_id"] == body["data"][-1]["id"]
 
 
+async def test_one_model_in_both_shapes_and_404_in_the_clients_shape(
+    tierline: Any, openai_client: Any, anthropic_client: Any
+) -> None:
+    server = await tierline()
+    model = await openai_client(server).models.retrieve("gpt-good")
+    assert (model.id, model.object, model.owned_by) == ("gpt-good", "model", "oa")
+    assert isinstance(model.created, int)
+    info = await anthropic_client(server).models.retrieve("claude-good")
+    assert (info.id, info.type) == ("claude-good", "model") and info.created_at is not None
+    assert (await openai_client(server).models.retrieve("auto")).owned_by == "tierline"
+    with pytest.raises(openai.NotFoundError) as oinfo:
+        await openai_client(server).models.retrieve("nope")
+    assert oinfo.value.response.json()["error"]["type"] == "invalid_request_error"
+    with pytest.raises(anthropic.NotFoundError) as ainfo:
+        await anthropic_client(server).models.retrieve("nope")
+    body = ainfo.value.response.json()
+    assert body["type"] == "error" and body["error"]["type"] == "not_found_error"
+
+
 async def test_root_health_ready_and_metrics(tierline: Any) -> None:
     server = await tierline()
     async with ClientSession() as session:

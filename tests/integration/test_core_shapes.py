@@ -23,6 +23,8 @@ MALFORMED: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"messages": [{"role": "user", "content": [5]}]}, "messages[0].content[0]"),
         ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
         ({"messages": [USER], "tools": 5}, "tools"),
+        ({"messages": [USER], "max_tokens": "x"}, "max_tokens"),
+        ({"messages": [USER], "max_completion_tokens": 1.5}, "max_completion_tokens"),
     ],
     "anthropic": [
         ({"messages": [{"role": "user", "content": [5]}]}, "messages[0].content[0]"),
@@ -40,6 +42,7 @@ MALFORMED: dict[str, list[tuple[dict[str, Any], str]]] = {
                                                                      "text": 5}]}]},
          "input[0].content[0].text"),
         ({"input": [{"type": "function_call", "call_id": "c", "name": 5}]}, "input[0].name"),
+        ({"input": "hi", "max_output_tokens": "x"}, "max_output_tokens"),
     ],
 }  # fmt: skip
 PATHS = {

@@ -253,3 +253,19 @@ def test_serve_port_taken_is_a_clear_error(local_config: str) -> None:
     assert done.returncode == 1
     assert f"tierline: cannot serve on 127.0.0.1:{port}:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_models_without_config_prints_the_catalog_ranking(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TIERLINE_CONFIG", raising=False)
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no configuration (--config FILE or TIERLINE_CONFIG)")
+    assert "reasoning:" in out and "coding:" in out and "quick:" in out
+    assert "unavailable  in/out/cache $/M" in out
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert set(rows) == {"reasoning", "coding", "quick"}
+    kimi = next(r for r in rows["coding"] if r["model"] == "kimi-k2.5")
+    assert kimi["available"] is None and kimi["candidate"] is None and kimi["input"] > 0
