@@ -129,12 +129,18 @@ def anthropic_identity_request(base: RequestFn) -> RequestFn:
     its own tagged signatures restored, foreign or unsigned blocks removed
     (``anthropic.thinking_for``). When that leaves an open tool loop without its
     thinking, extended thinking is turned off for the request (Anthropic demands
-    the loop's signed thinking block back when it is on)."""
+    the loop's signed thinking block back when it is on). ``thinking: {type:
+    "adaptive"}`` ("think if useful", no fit requirement) is dropped for a model
+    without thinking."""
 
     def request(body: Mapping[str, Any], info: AttemptInfo) -> tuple[bytes, bool]:
         body, dropped = wa.thinking_for(body, info.provider)
         if dropped and _in_tool_loop(body) and "thinking" in body:
             body = {k: v for k, v in body.items() if k != "thinking"}
+        thinking = body.get("thinking")
+        if isinstance(thinking, Mapping) and thinking.get("type") == "adaptive":
+            if not (info.model.thinking or info.model.reasoning):
+                body = {k: v for k, v in body.items() if k != "thinking"}
         return base(body, info)
 
     return request
