@@ -55,7 +55,7 @@ async def _script(fake: TestServer, replies: list[dict[str, Any]]) -> None:
 
 async def test_llm_classifier_answers_later_requests_of_the_turn(aiohttp_server: Any) -> None:
     fake: TestServer = await aiohttp_server(build_fake_app())
-    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6})
+    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6, "timeout": 30.0})
     async with ClientSession() as session:
         router = build_router(cfg, lambda: session)
         assert router.llm is not None and router.llm.model.name == "cheap"  # cheapest quick model
@@ -73,7 +73,7 @@ async def test_llm_classifier_answers_later_requests_of_the_turn(aiohttp_server:
 
 async def test_llm_classifier_answers_the_triggering_request(aiohttp_server: Any) -> None:
     fake: TestServer = await aiohttp_server(build_fake_app())
-    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6})
+    cfg = _config(str(fake.make_url("")).rstrip("/"), classifier={"llm": True, "threshold": 0.6, "timeout": 30.0})
     async with ClientSession() as session:
         router = build_router(cfg, lambda: session)
         await _script(fake, [{"text": "debugger"}])
