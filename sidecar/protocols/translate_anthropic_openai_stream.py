@@ -118,7 +118,7 @@ class OpenAIToAnthropicStream:
             out.append(self._delta({"type": "text_delta", "text": text}))
         for pos, call in enumerate(delta.get("tool_calls") or []):
             if isinstance(call, Mapping):
-                out += self._tool(pos, call)
+                out += self._steps(self._order.feed_delta(pos, call))
         finish = choice.get("finish_reason")
         if finish:
             out += self._steps(self._order.flush())
@@ -139,19 +139,6 @@ class OpenAIToAnthropicStream:
             out += self._block("redacted", {"type": "redacted_thinking", "data": data}, True)
             out += self._close_block()
         return out
-
-    def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:
-        index = call.get("index")
-        function = call.get("function") or {}
-        args = function.get("arguments")
-        return self._steps(
-            self._order.feed(
-                index if isinstance(index, int) else pos,
-                str(call.get("id") or ""),
-                str(function.get("name") or ""),
-                args if isinstance(args, str) else "",
-            )
-        )
 
     def _steps(self, steps: list[Step]) -> list[bytes]:
         """Anthropic events for ``ToolOrder`` steps: a ``tool_use`` block per call."""

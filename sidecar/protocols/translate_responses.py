@@ -165,7 +165,7 @@ class ResponsesStream:
             out += self._text_delta("message", content)
         for pos, call in enumerate(delta.get("tool_calls") or []):
             if isinstance(call, Mapping):
-                out += self._tool(pos, call)
+                out += self._steps(self._order.feed_delta(pos, call))
         if choice.get("finish_reason"):
             self._finish = str(choice["finish_reason"])
             out += self._steps(self._order.flush())
@@ -215,19 +215,6 @@ class ResponsesStream:
             )
         )
         return out
-
-    def _tool(self, pos: int, call: Mapping[str, Any]) -> list[bytes]:
-        index = call.get("index")
-        function = call.get("function") or {}
-        args = function.get("arguments")
-        return self._steps(
-            self._order.feed(
-                index if isinstance(index, int) else pos,
-                str(call.get("id") or ""),
-                str(function.get("name") or ""),
-                args if isinstance(args, str) else "",
-            )
-        )
 
     def _steps(self, steps: list[Step]) -> list[bytes]:
         """Responses events for ``ToolOrder`` steps: one call item per tool call."""

@@ -23,8 +23,9 @@ their protocol's events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 
@@ -113,6 +114,19 @@ class ToolOrder:
             else:
                 call.held.append(arguments)
         return steps
+
+    def feed_delta(self, pos: int, delta: Mapping[str, Any]) -> list[Step]:
+        """``feed`` for one Chat Completions ``tool_calls`` item (``pos``: its place in the
+        list, the index when the provider sends none); wrongly typed fields count as empty."""
+        index = delta.get("index")
+        function = delta.get("function") or {}
+        args = function.get("arguments")
+        return self.feed(
+            index if isinstance(index, int) else pos,
+            str(delta.get("id") or ""),
+            str(function.get("name") or ""),
+            args if isinstance(args, str) else "",
+        )
 
     def flush(self) -> list[Step]:
         """Close the live call, then send every held call whole, in order."""
