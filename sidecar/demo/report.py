@@ -1,8 +1,10 @@
-"""The demo's per-request table (pure: rows in, text out).
+"""The demo's per-request table and the sections after it (pure: rows in, text out).
 
 Columns grow with the headers tierline sends: ``x-tierline-tier`` and
 ``x-tierline-route`` get their own columns as soon as any response carries
 them (the router adds them), so this module needs no change when it does.
+``decisions`` lists, per request, the router's reason and the cost next to
+what the baseline model would have cost for the same tokens.
 """
 
 from __future__ import annotations
@@ -65,8 +67,17 @@ def table(rows: Sequence[Row]) -> str:
         cells += [r.tierline.get(key, "-") for key, _ in extra]
         cells += [f"{r.latency_ms:.0f}", *_tokens(r.usage), str(r.status)]
         body.append(cells)
-    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     numeric = {0, len(head) - 5, len(head) - 4, len(head) - 3, len(head) - 1}
+    lines = _columns(head, body, numeric)
+    for row in rows:
+        if row.result.error:
+            lines.append(f"  #{row.step}: {row.result.error}")
+    return "\n".join(lines)
+
+
+def _columns(head: list[str], body: list[list[str]], numeric: set[int]) -> list[str]:
+    """Fixed-width lines: the head, a rule, the body (``numeric`` columns right-aligned)."""
+    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
 
     def fmt(cells: list[str]) -> str:
         parts = [
@@ -75,11 +86,44 @@ def table(rows: Sequence[Row]) -> str:
         ]
         return "  ".join(parts).rstrip()
 
-    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(cells) for cells in body]
-    for row in rows:
-        if row.result.error:
-            lines.append(f"  #{row.step}: {row.result.error}")
-    return "\n".join(lines)
+    return [fmt(head), fmt(["-" * w for w in widths])] + [fmt(cells) for cells in body]
+
+
+@dataclass(frozen=True)
+class Priced:
+    """USD of one request, and of the same usage on the baseline model (None: unpriced)."""
+
+    cost: float | None
+    baseline: float | None
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:.4f}"
+
+
+def decisions(
+    exchanges: Sequence[tuple[Exchange, RoutePlan | None]],
+    priced: Sequence[Priced],
+    baseline_model: str | None,
+) -> list[str]:
+    """One line per request: the model that answered, its cost, the baseline's, and why.
+
+    ``priced[i]`` belongs to ``exchanges[i]``. A request that the plan's first choice
+    did not answer says which model did and after how many failed attempts.
+    """
+    base = baseline_model or "baseline"
+    head = ["#", "used", "cost", f"on {base}", "why"]
+    body = []
+    for index, ((exchange, plan), p) in enumerate(zip(exchanges, priced, strict=True), 1):
+        why = plan.reason if plan is not None else "-"
+        first = plan.candidates[0].name if plan is not None and plan.candidates else None
+        if exchange.model and first and exchange.model != first:
+            failed = len(exchange.attempts) - 1
+            why += f"; {first} failed {failed}x, {exchange.model} answered"
+        used = exchange.model or "-"
+        body.append([str(index), used, _usd(p.cost), _usd(p.baseline), why])
+    title = f"Why each model, and its cost against {base} (the baseline) for the same tokens:"
+    return ["", title, *_columns(head, body, {0, 2, 3})]
 
 
 def totals(rows: Sequence[Row]) -> str:

@@ -4,8 +4,10 @@ Starts the fake provider and tierline (``sidecar.app.build_app`` with the
 built-in ``demo.toml``) on free loopback ports, plays ``story.SESSION`` with
 requests shaped as Claude Code and OpenCode send them (``shapes``), and prints
 one table row per request (model asked, model used, provider, attempts,
-latency, tokens; tier and route once the router sends them), then the closing
-sections. Nothing leaves the machine; nothing but aiohttp is needed.
+latency, tokens; tier and route once the router sends them), then why each
+request went where it did with its cost against the baseline model, the
+fallbacks, and the closing sections. Nothing leaves the machine; nothing but
+aiohttp is needed.
 
 Hooks for later sections: every ``x-tierline-*`` response header is kept on
 each row (``report.table`` shows tier/route when present), and
@@ -32,9 +34,11 @@ from sidecar.config import Config, parse_config
 from sidecar.demo import shapes
 from sidecar.demo.client import Result, send
 from sidecar.demo.fake_provider import build_fake_app
-from sidecar.demo.report import Row, attempt_trail, table, totals
+from sidecar.demo.report import Priced, Row, attempt_trail, decisions, table, totals
 from sidecar.demo.story import SESSION, Turn
 from sidecar.exchange import Exchange
+from sidecar.ledger.baseline import Baseline
+from sidecar.ledger.pricing import Pricer
 from sidecar.routing.plan import RoutePlan
 
 DEMO_KEY = "demo-key"
@@ -79,13 +83,15 @@ async def play_demo(out: TextIO | None = None) -> Demo:
 
     collector = ExchangeCollector()
     async with _serving(build_fake_app()) as fake_url:
-        app = build_app(demo_config(fake_url))
+        config = demo_config(fake_url)
+        app = build_app(config)
         app[OBSERVERS].append(collector)
         async with _serving(app) as tierline_url, ClientSession() as http:
             _emit(out, f"fake provider {fake_url}   tierline {tierline_url}\n\n")
             rows = await play(http, fake_url, tierline_url, SESSION)
         # The runner has drained: every exchange has been observed.
         sections = [table(rows), "", totals(rows)]
+        sections += decisions(collector.exchanges, *priced(config, collector.exchanges))
         sections += attempt_trail(collector.exchanges)
         sections += closing_sections(app)
     text = "\n".join(sections) + "\n"
@@ -106,6 +112,26 @@ class ExchangeCollector:
 
     def on_exchange(self, exchange: Exchange, plan: RoutePlan | None) -> None:
         self.exchanges.append((exchange, plan))
+
+
+def priced(
+    config: Config, exchanges: Sequence[tuple[Exchange, RoutePlan | None]]
+) -> tuple[list[Priced], str | None]:
+    """Each exchange's cost and baseline cost, priced as telemetry prices them (the same
+    ``Pricer`` and baseline choice), and the baseline model's name."""
+    from sidecar.telemetry.http import baseline_for
+
+    pricer = Pricer(config.providers)
+    baseline = Baseline(baseline_for(config, pricer), pricer)
+    out = []
+    for exchange, _plan in exchanges:
+        model = config.models.get(exchange.model or "")
+        if model is None:
+            out.append(Priced(None, None))
+            continue
+        savings = baseline.savings(pricer.price(model, exchange.usage), exchange.usage)
+        out.append(Priced(savings.cost.usd, savings.baseline.usd))
+    return out, baseline.model.name if baseline.model else None
 
 
 def closing_sections(app: web.Application) -> list[str]:

@@ -35,7 +35,7 @@ _CC_SYSTEM = (
     "available to you. Verify the solution if possible with tests.\n\n"
     "<env>\nWorking directory: /home/dev/shop\nIs directory a git repo: Yes\n"
     "Platform: linux\nToday's date: 2026-11-21\n</env>\n"
-    "You are powered by the model named Sonnet 4.5."
+    "You are powered by the model named Opus 4.5."
 )
 _CC_TOPIC = (
     "Analyze if this message indicates a new conversation topic. If it does, extract a 2-3 "

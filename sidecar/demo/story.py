@@ -4,13 +4,16 @@ A ``Turn`` is one request: the fake provider's scripted reply for it (queued
 just before the request is sent), and the tool result the agent sends back on
 the next request. The sessions are pure data; ``sidecar.demo.run`` plays them.
 
-Claude Code fixes input validation: reads a file, edits it (accepted), tries a
-second edit that the user rejects, runs the tests, commits; one background
-title request goes to a haiku model. One request, pinned to the configured
-model ``sonnet`` so that the router cannot route around it, meets a provider
-outage (``outage``: the upstream model id that answers 529 on every attempt
-while the turn is played, so tierline falls back). OpenCode then adds a test, commits and
-opens a pull request over Chat Completions.
+Claude Code (asking for opus, as it does by default) is handed a crash: the
+router sends the diagnosis (a traceback: the debugger profile) to the reasoning
+tier (opus), then the routine fix to the coding tier (kimi-k2.5): an edit that
+is accepted, a second one the user rejects, a test run, a commit. Its background
+title request goes to the quick tier. The test run meets an outage of the
+coding model's provider (``outage``: the upstream model id that answers 529 on
+every attempt while the turn is played), so tierline falls back. OpenCode
+(model ``auto``) then adds a test, commits and opens a pull request over Chat
+Completions (coding tier), and the user asks for a review of it (reviewer:
+reasoning tier).
 """
 
 from __future__ import annotations
@@ -50,8 +53,22 @@ _NEW = (
     '        raise ValueError(f"{path}: expected an object")\n'
     "    return data\n"
 )
-_CC_MODEL = "claude-sonnet-4-5-20250929"
+_CC_MODEL = "claude-opus-4-5-20251101"  # Claude Code's default model
 _CC_HAIKU = "claude-haiku-4-5-20251001"
+_BUG = (
+    "`python -m shop` crashes on startup:\n\n"
+    "Traceback (most recent call last):\n"
+    '  File "/home/dev/shop/shop/__main__.py", line 9, in <module>\n'
+    '    port = cfg.get("port", 8000)\n'
+    "AttributeError: 'list' object has no attribute 'get'\n\n"
+    "Find the root cause before changing anything."
+)
+_DIAGNOSIS = (
+    "Root cause: settings.json holds a JSON list, and app/config.py load() returns whatever "
+    "json.load gives, so cfg.get fails far from the file. Fix: make load() reject a top "
+    "level that is not an object, naming the file."
+)
+_FIX = "Fix it: make load() reject config files that are not JSON objects."
 _READ_RESULT = (
     "     1\u2192import json\n     2\u2192\n     3\u2192def load(path):\n"
     "     4\u2192    return json.load(open(path))\n"
@@ -67,34 +84,37 @@ _REJECT = (
 )
 _PYTEST = "....                                                   [100%]\n4 passed in 0.12s"
 _COMMIT = "[main 8c1d2e4] Validate config input\n 1 file changed, 6 insertions(+), 2 deletions(-)"
+_KIMI = "moonshotai/kimi-k2.5"  # the coding model's upstream id at OpenRouter
 
 CLAUDE_CODE: tuple[Turn, ...] = (
     Turn(
         "claude-code",
         "topic title (background)",
         _CC_HAIKU,
-        {"text": '{"isNewTopic": true, "title": "Config validation"}'},
-        user="Make app/config.py reject config files that are not JSON objects.",
+        {"text": '{"isNewTopic": true, "title": "Startup crash"}'},
+        user=_BUG,
         kind="background",
     ),
     Turn(
         "claude-code",
-        "read app/config.py",
+        "debug: read app/config.py",
         _CC_MODEL,
         _call("Read", file_path=_CONFIG_PY),
         tool_result=_READ_RESULT,
-        user="Make app/config.py reject config files that are not JSON objects.",
+        user=_BUG,
     ),
+    Turn("claude-code", "debug: root cause", _CC_MODEL, {"text": _DIAGNOSIS}),
     Turn(
         "claude-code",
         "edit load() (accepted)",
         _CC_MODEL,
         _call("Edit", file_path=_CONFIG_PY, old_string=_OLD, new_string=_NEW),
         tool_result=_EDIT_RESULT,
+        user=_FIX,
     ),
     Turn(
         "claude-code",
-        "edit docstring (rejected)",
+        "edit imports (rejected)",
         _CC_MODEL,
         _call(
             "Edit",
@@ -108,10 +128,10 @@ CLAUDE_CODE: tuple[Turn, ...] = (
     Turn(
         "claude-code",
         "run tests (provider outage)",
-        "sonnet",  # pinned (`/model sonnet`), so the outage below is always on the route
+        _CC_MODEL,
         _call("Bash", command="python -m pytest -q", description="Run the tests"),
         tool_result=_PYTEST,
-        outage="claude-sonnet-4-5",
+        outage=_KIMI,
     ),
     Turn(
         "claude-code",
@@ -134,6 +154,10 @@ _TEST_BODY = (
     "def test_rejects_list(tmp_path):\n"
     "    p = tmp_path / 'c.json'\n    p.write_text('[]')\n"
     "    with pytest.raises(ValueError):\n        load(str(p))\n"
+)
+_REVIEW = (
+    "One gap: an empty or truncated file raises json.JSONDecodeError, not ValueError; "
+    "callers catching ValueError still work (it is a subclass). No other issue."
 )
 _OC_MODEL = "auto"  # OpenCode configured with a "tierline" provider and model "auto"
 
@@ -173,6 +197,13 @@ OPENCODE: tuple[Turn, ...] = (
         tool_result="https://github.com/dev/shop/pull/42",
     ),
     Turn("opencode", "final answer", _OC_MODEL, {"text": "Opened PR #42 with the new test."}),
+    Turn(
+        "opencode",
+        "review the PR",
+        _OC_MODEL,
+        {"text": _REVIEW},
+        user="Review PR #42 for edge cases we missed.",
+    ),
 )
 
 SESSION: tuple[Turn, ...] = CLAUDE_CODE + OPENCODE

@@ -109,7 +109,7 @@ async def test_one_log_record_per_assistant_message(session: Session) -> None:
     for attrs in by_request.values():
         assert attrs["tierline.cost.status"] == "priced"
         assert attrs["tierline.cost.usd"] > 0
-        assert attrs["tierline.baseline.model"] == "sonnet"  # demo.toml's baseline_model
+        assert attrs["tierline.baseline.model"] == "opus"  # demo.toml's baseline_model
         assert "tierline.prompt" not in attrs
         assert attrs["session.id"]
         assert attrs["tierline.duration_ms"] > 0
