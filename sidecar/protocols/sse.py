@@ -5,6 +5,10 @@ CRLF or LF line endings) and returns the events completed by that chunk, in
 order. Each ``SSEEvent`` keeps its ``raw`` bytes (normalised to LF, ending in a
 blank line) so a relay can forward an event unchanged without re-encoding it.
 ``flush`` returns a final event that was not terminated by a blank line.
+
+``push`` / ``next_event`` / ``rest`` read the same stream one event at a time, for a
+reader that stops early (the relay decodes only up to the first content and hands
+the rest of the read on as bytes).
 """
 
 from __future__ import annotations
@@ -51,23 +55,19 @@ def encode_event(data: bytes, event: str | None = None) -> bytes:
 class SSEDecoder:
     """Stateful splitter; one per stream. Not thread-safe, never blocks."""
 
-    __slots__ = ("_buf",)
+    __slots__ = ("_buf", "_pos")
 
     def __init__(self) -> None:
         self._buf = b""
+        self._pos = 0  # start of the unread part of _buf (push/next_event only)
 
     @property
     def buffered(self) -> bool:
         """True while part of an event is held (the next chunk continues it)."""
-        return bool(self._buf)
+        return len(self._buf) > self._pos
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\r" in buf:
-            held = b""
-            if buf.endswith(b"\r"):  # may be the first half of CRLF
-                buf, held = buf[:-1], b"\r"
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
+        buf = _normal(self._unread() + chunk)
         blocks = buf.split(_SEP)  # one C-level pass; the last piece is the unfinished rest
         self._buf = blocks.pop()
         events: list[SSEEvent] = []
@@ -81,10 +81,52 @@ class SSEDecoder:
                     append(event)
         return events
 
+    def push(self, chunk: bytes) -> None:
+        """Queue ``chunk`` for ``next_event``."""
+        self._buf = _normal(self._unread() + chunk)
+        self._pos = 0
+
+    def next_event(self) -> SSEEvent | None:
+        """The next whole event queued by ``push``; None when none is complete (the
+        unfinished rest stays held for the next ``push`` or ``feed``)."""
+        buf, pos = self._buf, self._pos
+        while True:
+            end = buf.find(_SEP, pos)
+            if end < 0:
+                self._buf, self._pos = buf[pos:], 0
+                return None
+            block, pos = buf[pos:end], end + 2
+            event = parse_block(block) if block else None
+            if event is not None:
+                self._pos = pos
+                return event
+
+    def rest(self) -> bytes:
+        """The bytes queued by ``push`` that ``next_event`` has not returned yet, given up
+        by the decoder (it is then empty: the caller passes them to ``feed`` or a faster
+        path of its own)."""
+        rest = self._unread()
+        self._buf, self._pos = b"", 0
+        return rest
+
     def flush(self) -> list[SSEEvent]:
         """Events left when the stream ended without a final blank line."""
-        rest, self._buf = self._buf.rstrip(b"\r\n"), b""
+        rest = self._unread().rstrip(b"\r\n")
+        self._buf, self._pos = b"", 0
         if not rest:
             return []
         event = parse_block(rest)
         return [event] if event is not None else []
+
+    def _unread(self) -> bytes:
+        return self._buf[self._pos :] if self._pos else self._buf
+
+
+def _normal(buf: bytes) -> bytes:
+    """LF line endings; a trailing CR is kept as is (it may be the first half of CRLF)."""
+    if b"\r" not in buf:
+        return buf
+    held = b""
+    if buf.endswith(b"\r"):
+        buf, held = buf[:-1], b"\r"
+    return buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held

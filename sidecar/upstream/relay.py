@@ -42,6 +42,8 @@ async def prime(
 ) -> Primed | Failure:
     """Read until an event with content; a Failure when the stream errs or ends first.
 
+    Events are decoded one at a time only up to the first content; the rest of that
+    read goes on as bytes, as the pump would forward it (a plain run in one piece).
     Transport errors and timeouts propagate to the caller (it classifies them).
     """
     decoder = SSEDecoder()
@@ -49,23 +51,35 @@ async def prime(
     content = resp.content
     while True:
         chunk = await content.readany()
-        events = decoder.feed(chunk) if chunk else decoder.flush()
-        for i, event in enumerate(events):
-            got = tap.feed(event)
+        if not chunk:
+            for last in decoder.flush():
+                if _step(last, tap, encoder, pending) and tap.error is None:
+                    return Primed(decoder, tap, encoder, pending)
             if tap.error is not None:
                 return classify_event_error(tap.error, secrets)
-            out = encoder.event(event, tap)
-            if out:
-                pending.append(out)
-            if got:  # the rest of this read as the pump would treat it
-                rest = events[i + 1 :]
+            return Failure("stream_error", True, "the stream ended before any content")
+        decoder.push(chunk)
+        while (event := decoder.next_event()) is not None:
+            got = _step(event, tap, encoder, pending)
+            if tap.error is not None:
+                return classify_event_error(tap.error, secrets)
+            if got:
+                rest = decoder.rest()
                 if rest:
-                    pending.append(_encode_run(rest, tap, encoder))
+                    pending.append(_forward(rest, decoder, tap, encoder))
                     if tap.error is not None:  # nothing sent yet: still retryable
                         return classify_event_error(tap.error, secrets)
                 return Primed(decoder, tap, encoder, pending)
-        if not chunk:
-            return Failure("stream_error", True, "the stream ended before any content")
+
+
+def _step(event: SSEEvent, tap: Tap, encoder: StreamEncoder, pending: list[bytes]) -> bool:
+    """Tap and re-encode one event before content; True when it carried content."""
+    got = tap.feed(event)
+    if tap.error is None:
+        out = encoder.event(event, tap)
+        if out:
+            pending.append(out)
+    return got
 
 
 class _Watchdog:
@@ -111,16 +125,6 @@ def _plain_head(data: bytes, tap: Tap, encoder: StreamEncoder) -> tuple[bytes, i
         return b"", 0
     tap.count_plain(head)
     return out, cut
-
-
-def _encode_run(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
-    """Whole events after content began: the leading plain run in one piece, the rest
-    one by one."""
-    data = b"".join([event.raw for event in events])
-    out, cut = _plain_head(data, tap, encoder)
-    if not cut:
-        return _encode(events, tap, encoder)
-    return out + _encode(events[data.count(b"\n\n", 0, cut) :], tap, encoder)
 
 
 def _forward(chunk: bytes, decoder: SSEDecoder, tap: Tap, encoder: StreamEncoder) -> bytes:

@@ -57,6 +57,31 @@ def test_sse_flush_unterminated_event() -> None:
     assert event.data == b"x"
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
+def test_sse_push_next_event_reads_the_same_events_as_feed(size: int) -> None:
+    decoder = SSEDecoder()
+    events = []
+    for i in range(0, len(STREAM), size):
+        decoder.push(STREAM[i : i + size])
+        while (event := decoder.next_event()) is not None:
+            events.append(event)
+    events += decoder.flush()
+    assert events == SSEDecoder().feed(STREAM) + SSEDecoder().flush()
+    assert [e.data for e in events] == [b'{"type":"message_start"}', b'{"a":1}', b"line1\nline2"]
+
+
+def test_sse_rest_hands_over_the_unread_bytes_and_feed_continues() -> None:
+    decoder = SSEDecoder()
+    decoder.push(b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: {"c"')
+    first = decoder.next_event()
+    assert first is not None and first.data == b'{"a":1}'
+    rest = decoder.rest()
+    assert rest == b'data: {"b":2}\n\ndata: {"c"' and not decoder.buffered
+    events = decoder.feed(rest) + decoder.feed(b":3}\r\n\r\n")
+    assert [e.data for e in events] == [b'{"b":2}', b'{"c":3}']
+    assert not decoder.buffered
+
+
 def _events(lines: list[bytes]) -> list[SSEEvent]:
     return SSEDecoder().feed(b"".join(lines))
 
