@@ -52,6 +52,10 @@ class HistogramFamily:
         self._lock = threading.Lock()
 
     def record(self, value: float, *key: str) -> None:
+        self.record_to(key, value)
+
+    def record_to(self, key: Key, value: float) -> None:
+        """``record`` with the label tuple already built (the recorder's hot path)."""
         n = self._n
         bucket = bisect_left(self.bounds, value)
         with self._lock:

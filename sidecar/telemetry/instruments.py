@@ -59,6 +59,11 @@ class CounterFamily:
     def add(self, value: float, *key: str) -> None:
         self._values[key] = self._values.get(key, 0) + value
 
+    def add_to(self, key: tuple[str, ...], value: float) -> None:
+        """``add`` with the label tuple already built (the recorder's hot path)."""
+        values = self._values
+        values[key] = values.get(key, 0) + value
+
     def total(self) -> float:
         return sum(self._values.copy().values())
 

@@ -10,7 +10,7 @@ response, ``on_exchange`` registers the new tool calls as pending.
 
 Contract: never raises into the request path (each hook catches and logs),
 never blocks (metric calls aggregate in memory; log records go into a bounded
-queue drained by a thread). Metric labels are bounded; ids and content go on
+queue drained by a thread, which also builds them). Metric labels are bounded; ids and content go on
 the log record only, content only with ``telemetry.log_prompts``.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
@@ -34,7 +35,8 @@ from sidecar.signals.languages import display_language
 from sidecar.signals.tracker import SignalTracker
 from sidecar.telemetry import names
 from sidecar.telemetry.instruments import BoundedLabel, Instruments
-from sidecar.telemetry.logrecord import compat_log, log_attributes
+from sidecar.telemetry.logrecord import pending
+from sidecar.telemetry.series import Labels, Shape, Shapes, shape_key
 from sidecar.telemetry.setup import Telemetry
 from sidecar.telemetry.summary import Tally
 
@@ -58,13 +60,13 @@ def _skipped(attempt: Attempt) -> bool:
     return attempt.status is None and attempt.reason in _SKIPS
 
 
-def _exhausted(ex: Exchange) -> bool:
+def _exhausted(ex: Exchange, outcome: str) -> bool:
     """The plan ran out: candidates were tried or skipped and none answered.
 
     Not the client's own error: a request refused before routing (no attempts)
     or a provider's plain 400 passed back (last attempt ``bad_request``).
     """
-    if ex.model is not None or not ex.attempts or _outcome(ex) != names.OUTCOME_ERROR:
+    if ex.model is not None or not ex.attempts or outcome != names.OUTCOME_ERROR:
         return False
     return ex.attempts[-1].reason != "bad_request"
 
@@ -106,6 +108,12 @@ class TelemetryRecorder:
         self._reason = BoundedLabel(32)
         self._language = BoundedLabel(128)
         self._tool = BoundedLabel(64)
+        self._shapes = Shapes(
+            Labels(
+                self._model, self._provider, self._tier, self._profile, self._method,
+                self._tag, self._reason,
+            )
+        )  # fmt: skip
 
     # -- observer hooks ------------------------------------------------------------
 
@@ -183,57 +191,64 @@ class TelemetryRecorder:
         self, ex: Exchange, plan: RoutePlan, savings: Savings | None, routed: bool
     ) -> None:
         m = self._m
-        tier, model = self._tier(plan.tier), self._model(ex.model)
-        provider = self._provider(ex.provider)
-        m.requests.add(1, tier, model, provider, _outcome(ex))
-        base = (model, provider, tier)
+        outcome = _outcome(ex)
+        shape = self._shapes.get(shape_key(ex, plan, routed, outcome))
+        m.requests.add_to(shape.requests, 1)
         usage = ex.usage
         counts = (
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cache_read", usage.cache_read_tokens),
-            ("cache_write", usage.cache_write_tokens + usage.cache_write_1h_tokens),
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens + usage.cache_write_1h_tokens,
         )
-        for kind, n in counts:
+        for key, n in zip(shape.tokens, counts, strict=True):
             if n:
-                m.tokens.add(n, *base, kind)
-        self._cost_metrics(ex, base, savings)
-        if routed:
-            self._route_metrics(plan)
-        self._attempt_metrics(ex, tier)
-        self._gen_ai_metrics(ex, plan)
+                m.tokens.add_to(key, n)
+        self._cost_metrics(ex, shape, savings)
+        if shape.route_decision is not None:
+            self._route_metrics(plan, shape)
+        self._attempt_metrics(ex, shape, outcome)
+        self._gen_ai_metrics(ex, shape)
         if m.compat:
-            self._compat_usage(ex, savings)
+            self._compat_usage(shape, counts, savings)
 
-    def _cost_metrics(
-        self, ex: Exchange, base: tuple[str, str, str], savings: Savings | None
-    ) -> None:
+    def _cost_metrics(self, ex: Exchange, shape: Shape, savings: Savings | None) -> None:
         if savings is None:
             return
         if savings.cost.usd is not None:
-            self._m.cost.add(savings.cost.usd, *base)
+            self._m.cost.add_to(shape.base, savings.cost.usd)
         elif ex.usage.prompt_tokens or ex.usage.output_tokens:
-            self._m.unpriced.add(1, base[0], base[1])
+            self._m.unpriced.add_to(shape.unpriced, 1)
         if savings.baseline.usd is not None:
-            self._m.baseline.add(savings.baseline.usd, *base)
+            self._m.baseline.add_to(shape.base, savings.baseline.usd)
         if savings.shadow is not None and savings.shadow.usd is not None:
-            self._m.shadow.add(savings.shadow.usd, *base)
+            self._m.shadow.add_to(shape.base, savings.shadow.usd)
 
-    def _route_metrics(self, plan: RoutePlan) -> None:
+    def _route_metrics(self, plan: RoutePlan, shape: Shape) -> None:
         m = self._m
-        tier, profile = self._tier(plan.tier), self._profile(plan.profile)
-        m.route_decision.add(1, tier, self._method(plan.method), profile)
-        if plan.override:
-            m.route_override.add(1, self._method(plan.override))
-        for tag in plan.tags:
-            m.route_tag.add(1, self._tag(tag))
-        m.route_confidence.record(plan.confidence)
+        assert shape.route_decision is not None
+        m.route_decision.add_to(shape.route_decision, 1)
+        if shape.route_override is not None:
+            m.route_override.add_to(shape.route_override, 1)
+        for tag in shape.route_tags:
+            m.route_tag.add_to(tag, 1)
+        m.route_confidence.record_to((), plan.confidence)
 
-    def _attempt_metrics(self, ex: Exchange, tier: str) -> None:
+    def _attempt_metrics(self, ex: Exchange, shape: Shape, outcome: str) -> None:
         m = self._m
         attempts = ex.attempts
-        if attempts:  # requests sent upstream (skipped candidates are not attempts)
-            m.attempts.record(sum(1 for a in attempts if not _skipped(a)))
+        if not attempts:
+            return
+        if len(attempts) == 1 and not attempts[0].reason:  # the common case: one clean try
+            m.attempts.record_to((), 1)  # no reason: sent, not skipped
+        else:  # requests sent upstream (skipped candidates are not attempts)
+            m.attempts.record_to((), sum(1 for a in attempts if not _skipped(a)))
+            self._fallbacks(attempts)
+        if _exhausted(ex, outcome):
+            m.exhausted.add_to(shape.exhausted, 1)
+
+    def _fallbacks(self, attempts: tuple[Attempt, ...]) -> None:
+        m = self._m
         for i, attempt in enumerate(attempts):
             provider = self._provider(attempt.provider)
             if attempt.reason == "cooldown" and attempt.status is None:
@@ -244,44 +259,27 @@ class TelemetryRecorder:
             if attempt.reason and nxt is not None and nxt.model != attempt.model:
                 reason, to = self._reason(attempt.reason), self._provider(nxt.provider)
                 m.fallback.add(1, reason, provider, to)
-        if _exhausted(ex):
-            m.exhausted.add(1, tier)
 
-    def _gen_ai_metrics(self, ex: Exchange, plan: RoutePlan) -> None:
+    def _gen_ai_metrics(self, ex: Exchange, shape: Shape) -> None:
         m = self._m
-        requested = ex.upstream_model or (plan.candidates[0].upstream if plan.candidates else None)
-        key = (
-            names.OPERATION_CHAT,
-            self._provider(ex.provider),
-            self._model(requested),
-            self._model(ex.upstream_model) if ex.upstream_model else "",
-        )
-        error = self._reason(ex.error_type) if ex.error_type is not None else ""
-        m.gen_ai_duration.record(ex.duration_s, *key, error)
+        m.gen_ai_duration.record_to(shape.gen_ai, ex.duration_s)
         if ex.stream and ex.ttft_s is not None:
-            m.gen_ai_ttfc.record(ex.ttft_s, *key, error)
+            m.gen_ai_ttfc.record_to(shape.gen_ai, ex.ttft_s)
         usage = ex.usage
         if ex.model is not None and (usage.prompt_tokens or usage.output_tokens):
-            m.gen_ai_tokens.record(usage.prompt_tokens, *key, "input")
-            m.gen_ai_tokens.record(usage.output_tokens, *key, "output")
+            m.gen_ai_tokens.record_to(shape.gen_ai_tokens[0], usage.prompt_tokens)
+            m.gen_ai_tokens.record_to(shape.gen_ai_tokens[1], usage.output_tokens)
 
-    def _compat_usage(self, ex: Exchange, savings: Savings | None) -> None:
+    def _compat_usage(
+        self, shape: Shape, counts: tuple[int, int, int, int], savings: Savings | None
+    ) -> None:
         m = self._m
         assert m.cc_tokens is not None and m.cc_cost is not None
-        source = names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN
-        base = (self._model(ex.upstream_model or ex.model), source)
-        usage = ex.usage
-        counts = (
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cache_read", usage.cache_read_tokens),
-            ("cache_write", usage.cache_write_tokens + usage.cache_write_1h_tokens),
-        )
-        for kind, n in counts:
+        for key, n in zip(shape.cc_tokens, counts, strict=True):
             if n:
-                m.cc_tokens.add(n, *base, names.CC_TOKEN_TYPES[kind])
+                m.cc_tokens.add_to(key, n)
         if savings is not None and savings.cost.usd is not None:
-            m.cc_cost.add(savings.cost.usd, *base)
+            m.cc_cost.add_to(shape.cc_base, savings.cost.usd)
 
     # -- signals -------------------------------------------------------------------
 
@@ -345,18 +343,13 @@ class TelemetryRecorder:
             t.estimated += 1
 
     def _emit(self, ex: Exchange, plan: RoutePlan, savings: Savings | None) -> None:
-        attrs = log_attributes(ex, plan, savings)
-        if self._log_prompts:
-            prompt = _PROMPT.get(None)
-            if prompt:
-                attrs[names.L_PROMPT] = prompt
-            if ex.tool_calls:
-                attrs[names.L_TOOL_CALLS] = [f"{c.name} {c.arguments}" for c in ex.tool_calls]
-        if self._m.compat:
-            attrs.update(compat_log(ex, savings))
+        """Queue the request's log record; the exporter thread builds it (``logrecord``)."""
+        logs = self._telemetry.logs
+        assert logs is not None
         failed = ex.error_type is not None and _outcome(ex) == names.OUTCOME_ERROR
         severity = SeverityNumber.ERROR if failed else SeverityNumber.INFO
-        self._telemetry.emit_event(names.EVENT_API_REQUEST, attrs, severity)
+        prompt = _PROMPT.get(None) if self._log_prompts else None
+        logs.emit(pending(ex, plan, savings, severity, time.time_ns(), prompt, self._log_prompts))
 
 
 def _with_usage_estimate(ex: Exchange) -> Exchange:
