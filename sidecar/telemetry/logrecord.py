@@ -1,18 +1,93 @@
-"""The attributes of the ``tierline.api_request`` log record (pure, no content).
+"""The ``tierline.api_request`` log record: its attributes, and the record deferred.
 
 Ids (session, request) and the route's reason live here, never on metrics.
-Prompt and tool content are added by the recorder only with
-``telemetry.log_prompts``.
+Prompt and tool content are added only with ``telemetry.log_prompts``.
+
+The recorder does not build the record on the event loop: it queues a
+``PendingLog`` (the frozen exchange, plan and savings, the trace context and
+the time) and the exporter thread turns it into an SDK ``ReadableLogRecord``
+with ``readable``, the same record the SDK's logger would have produced.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+from opentelemetry import trace
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LogRecordLimits, ReadableLogRecord
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import NonRecordingSpan, SpanContext
 from opentelemetry.util.types import AnyValue
 
 from sidecar.exchange import Exchange
 from sidecar.ledger.baseline import Savings
 from sidecar.routing.plan import RoutePlan
 from sidecar.telemetry import names
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLog:
+    """One record, deferred: everything it is built from, captured at emit time."""
+
+    exchange: Exchange
+    plan: RoutePlan
+    savings: Savings | None
+    severity: SeverityNumber
+    observed_ns: int
+    span: SpanContext  # the request's trace context (invalid when not traced)
+    prompt: str | None = None  # log_prompts only
+
+
+def pending(
+    ex: Exchange,
+    plan: RoutePlan,
+    savings: Savings | None,
+    severity: SeverityNumber,
+    observed_ns: int,
+    prompt: str | None,
+    keep_content: bool,
+) -> PendingLog:
+    """A ``PendingLog`` that holds no more than its record will carry: a rewritten
+    request body (``plan.body``) and, without ``keep_content``, tool call arguments
+    are dropped first, so a queue of pending records stays as small as the records."""
+    if plan.body is not None:
+        plan = replace(plan, body=None)
+    if ex.tool_calls and not keep_content:
+        ex = replace(ex, tool_calls=())
+    span = trace.get_current_span().get_span_context()
+    return PendingLog(ex, plan, savings, severity, observed_ns, span, prompt)
+
+
+def readable(
+    p: PendingLog,
+    resource: Resource,
+    scope: InstrumentationScope,
+    limits: LogRecordLimits,
+    compat: bool,
+) -> ReadableLogRecord:
+    """The SDK record for a pending one (exporter thread); attributes are trusted
+    (built here, flat and typed), so the SDK's re-validation is not run."""
+    ex = p.exchange
+    attrs = log_attributes(ex, p.plan, p.savings)
+    if p.prompt:
+        attrs[names.L_PROMPT] = p.prompt
+    if ex.tool_calls:  # kept only with log_prompts
+        attrs[names.L_TOOL_CALLS] = [f"{c.name} {c.arguments}" for c in ex.tool_calls]
+    if compat:
+        attrs.update(compat_log(ex, p.savings))
+    context = trace.set_span_in_context(NonRecordingSpan(p.span), Context())
+    record = LogRecord(
+        observed_timestamp=p.observed_ns,
+        context=context,
+        severity_number=p.severity,
+        severity_text=p.severity.name,
+        attributes=attrs,
+        event_name=names.EVENT_API_REQUEST,
+    )
+    return ReadableLogRecord(record, resource, scope, limits)
 
 
 def log_attributes(ex: Exchange, plan: RoutePlan, savings: Savings | None) -> dict[str, AnyValue]:

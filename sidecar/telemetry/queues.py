@@ -1,4 +1,4 @@
-"""Bounded, drop-counting wrappers around the SDK's batch processors and exporters.
+"""The drop-counting ``Gate`` and wrappers around the SDK's span and metric paths.
 
 A ``Gate`` bounds the records of one signal that are queued or being exported
 (``telemetry.queue_size``); past it a record is dropped at once, on the event
@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.metrics import Counter
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics import Histogram
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -28,18 +26,6 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from sidecar.telemetry import names
 from sidecar.telemetry.histograms import HistogramProducer
 from sidecar.telemetry.settings import Signal
-
-
-class TrustedLogRecord(ReadWriteLogRecord):
-    """A record whose attributes tierline built itself (flat, typed, bounded).
-
-    The SDK re-validates every attribute of every record (recursively), which
-    costs more than the rest of the record's path together; ours are already
-    valid (``logrecord.log_attributes``), so that pass is skipped.
-    """
-
-    def __post_init__(self) -> None:
-        pass
 
 
 class Gate:
@@ -70,42 +56,6 @@ class Gate:
             self.dropped += n
         if self.counter is not None and n:
             self.counter.add(n, {names.A_SIGNAL: self._signal})
-
-
-class GatedLogExporter(LogRecordExporter):
-    def __init__(self, inner: LogRecordExporter, gate: Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        self._gate.release(len(batch))
-        try:
-            result = self._inner.export(batch)
-        except Exception:  # noqa: BLE001 - a failed export is a drop, never a crash
-            result = LogRecordExportResult.FAILURE
-        if result != LogRecordExportResult.SUCCESS:
-            self._gate.drop(len(batch))
-        return result
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()  # type: ignore[no-untyped-call]
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
-class GatedLogProcessor(LogRecordProcessor):
-    def __init__(self, inner: LogRecordProcessor, gate: Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._gate.admit():
-            self._inner.on_emit(log_record)
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
 
 
 class GatedSpanExporter(SpanExporter):

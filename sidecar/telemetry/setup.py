@@ -3,7 +3,8 @@
 Ownership: ``build_telemetry`` creates a MeterProvider (a Prometheus reader on
 a CollectorRegistry the app owns, plus an OTLP periodic reader when metrics go
 out), a LoggerProvider when logs go out and a TracerProvider when traces go
-out. Nothing touches the global providers, so a process may build many apps.
+out (logs: tierline's own ``LogPipeline``, see ``batch``). Nothing touches the
+global providers, so a process may build many apps.
 ``Telemetry.shutdown`` flushes and stops every exporter thread; it blocks, so
 the app calls it in a worker thread.
 
@@ -14,16 +15,14 @@ counts them in ``tierline.telemetry.dropped{signal}``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.metrics import Meter
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
-from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
-)
+from opentelemetry.sdk._logs import LogRecordLimits
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics import (
     Counter as SdkCounter,
 )
@@ -49,15 +48,14 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
 
 from sidecar.telemetry import names
+from sidecar.telemetry.batch import Batcher
 from sidecar.telemetry.histograms import HistogramProducer
+from sidecar.telemetry.logrecord import PendingLog, readable
 from sidecar.telemetry.queues import (
     CountingMetricExporter,
     Gate,
-    GatedLogExporter,
-    GatedLogProcessor,
     GatedSpanExporter,
     GatedSpanProcessor,
-    TrustedLogRecord,
 )
 from sidecar.telemetry.settings import ExportTarget, Signal, TelemetrySettings
 
@@ -121,53 +119,61 @@ def _exporter(signal: Signal, target: ExportTarget, timeout: float) -> Any:
     return FastOTLPSpanExporter(target.url, headers=headers, timeout=timeout)
 
 
+class LogPipeline:
+    """Log records: ``PendingLog``s queued on the loop, built and exported by one thread.
+
+    The exporter is the signal's OTLP exporter (tierline's direct encoder over
+    HTTP, the SDK's over gRPC); records are ``readable(...)``, what the SDK's
+    logger would have handed it.
+    """
+
+    def __init__(
+        self,
+        exporter: LogRecordExporter,
+        resource: Resource,
+        gate: Gate,
+        settings: TelemetrySettings,
+    ) -> None:
+        self.resource = resource
+        self._exporter = exporter
+        self._scope = InstrumentationScope(names.SCOPE)
+        self._limits = LogRecordLimits()  # reads the OTEL_* limits once
+        self._compat = names.COMPAT_CLAUDE_CODE in settings.compat
+        self._batcher: Batcher[PendingLog] = Batcher(
+            "logs", self._export, gate, min(512, settings.queue_size), 1.0
+        )
+        self.emit = self._batcher.put  # event loop: never blocks, never raises
+
+    def _export(self, batch: Sequence[PendingLog]) -> bool:
+        scope, limits, compat = self._scope, self._limits, self._compat
+        records = [readable(p, self.resource, scope, limits, compat) for p in batch]
+        return self._exporter.export(records) == LogRecordExportResult.SUCCESS
+
+    def flush(self) -> bool:
+        return self._batcher.flush()
+
+    def shutdown(self) -> None:
+        self._batcher.shutdown()
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
+
+
 @dataclass
 class Telemetry:
-    """The providers one app owns. ``logger`` is None when logs are not exported."""
+    """The providers one app owns. ``logs`` is None when logs are not exported."""
 
     settings: TelemetrySettings
     meter_provider: MeterProvider
     meter: Meter
     producer: HistogramProducer
     registry: CollectorRegistry | None
-    logger_provider: LoggerProvider | None
+    logs: LogPipeline | None
     tracer_provider: TracerProvider | None
     tracer: trace.Tracer
     gates: dict[str, Gate]
-    _scope: InstrumentationScope = field(default_factory=lambda: InstrumentationScope(names.SCOPE))
-    _logger: Any = None
-    _limits: LogRecordLimits = field(default_factory=LogRecordLimits)  # read env once
 
     @property
     def logs_enabled(self) -> bool:
-        return self.logger_provider is not None
-
-    def logger(self) -> Any:
-        assert self.logger_provider is not None
-        if self._logger is None:
-            self._logger = self.logger_provider.get_logger(names.SCOPE)
-        return self._logger
-
-    def emit_event(
-        self, event_name: str, attributes: dict[str, Any], severity: SeverityNumber
-    ) -> None:
-        """Emit one log record (current trace context) with pre-validated attributes."""
-        if self.logger_provider is None:
-            return
-        record = LogRecord(
-            event_name=event_name,
-            severity_number=severity,
-            severity_text=severity.name,
-            attributes=attributes,
-        )
-        self.logger().emit(
-            TrustedLogRecord(
-                log_record=record,
-                resource=self.logger_provider.resource,
-                instrumentation_scope=self._scope,
-                limits=self._limits,
-            )
-        )
+        return self.logs is not None
 
     def dropped(self, signal: Signal) -> int:
         """Records dropped so far for a signal (the counter's running total)."""
@@ -178,16 +184,16 @@ class Telemetry:
         ms = int(timeout_s * 1000)
         if self.tracer_provider is not None:
             self.tracer_provider.force_flush(ms)
-        if self.logger_provider is not None:
-            self.logger_provider.force_flush(ms)
+        if self.logs is not None:
+            self.logs.flush()
         self.meter_provider.force_flush(ms)
 
     def shutdown(self) -> None:
         """Blocking: flush and stop every exporter thread. Idempotent."""
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
-        if self.logger_provider is not None:
-            self.logger_provider.shutdown()
+        if self.logs is not None:
+            self.logs.shutdown()
         self.meter_provider.shutdown()
 
 
@@ -222,7 +228,10 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     )
     for gate in gates.values():
         gate.counter = dropped
-    logger_provider = _logger_provider(settings, resource, meter_provider, gates["logs"])
+    logs = None
+    if settings.logs is not None:
+        exporter = _exporter("logs", settings.logs, settings.timeout_s)
+        logs = LogPipeline(exporter, resource, gates["logs"], settings)
     tracer_provider = _tracer_provider(settings, resource, meter_provider, gates["traces"])
     tracer: trace.Tracer = (
         tracer_provider.get_tracer(names.SCOPE) if tracer_provider else trace.NoOpTracer()
@@ -233,7 +242,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
         meter,
         producer,
         registry,
-        logger_provider,
+        logs,
         tracer_provider,
         tracer,
         dict(gates),
@@ -251,24 +260,6 @@ def _prometheus_reader(registry: CollectorRegistry, producer: HistogramProducer)
             super()._receive_metrics(producer.inject(metrics_data), timeout_millis, **kwargs)
 
     return Reader(registry=registry)
-
-
-def _logger_provider(
-    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: Gate
-) -> LoggerProvider | None:
-    if settings.logs is None:
-        return None
-    exporter = GatedLogExporter(_exporter("logs", settings.logs, settings.timeout_s), gate)
-    batch = BatchLogRecordProcessor(
-        exporter,
-        schedule_delay_millis=1000,
-        max_queue_size=settings.queue_size + 1,
-        max_export_batch_size=min(512, settings.queue_size),
-        meter_provider=mp,
-    )
-    provider = LoggerProvider(resource=resource, shutdown_on_exit=False, meter_provider=mp)
-    provider.add_log_record_processor(GatedLogProcessor(batch, gate))
-    return provider
 
 
 def _tracer_provider(

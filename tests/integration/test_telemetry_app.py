@@ -153,9 +153,9 @@ async def test_default_baseline_is_the_catalogs_top_reasoning_model(
 
 
 def _otel_threads() -> set[threading.Thread]:
-    """The SDK's worker threads (OtelBatchLogRecordProcessor, OtelBatchSpanRecordProcessor,
-    OtelPeriodicExportingMetricReader)."""
-    return {t for t in threading.enumerate() if t.name.startswith("Otel")}
+    """The exporter threads: the SDK's (OtelBatchSpanRecordProcessor,
+    OtelPeriodicExportingMetricReader) and tierline's (tierline-logs)."""
+    return {t for t in threading.enumerate() if t.name.startswith(("Otel", "tierline-"))}
 
 
 async def test_no_exporter_threads_without_an_endpoint(fake: TestServer, otlp: Any) -> None:
