@@ -201,15 +201,19 @@ def catalog_defaults(
 ) -> dict[str, Any]:
     """Values a ``[models.NAME]`` table inherits from the catalog (its own keys win).
 
-    The entry is found by ``name`` or by ``upstream`` id at the table's provider.
-    Returns {} for a model the catalog does not know. ``upstream`` is filled
-    with the catalog's id for that provider when the table leaves it out.
+    The entry is found by ``upstream`` id at the table's provider, else by ``name``
+    (what is actually called wins over the name it is given: ``[models.kimi-k2]``
+    with ``upstream = "moonshotai/kimi-k2.5"`` is kimi-k2.5; the router's tier table
+    looks entries up in the same order). Returns {} for a model the catalog does not
+    know. ``upstream`` is filled with the catalog's id for that provider when the
+    table leaves it out.
     """
     catalog = default_catalog()
     key = provider_key(catalog, provider_name, base_url or "") if provider_name else None
-    entry = catalog.get(name)
-    if entry is None and key and isinstance(table.get("upstream"), str):
+    entry = None
+    if key and isinstance(table.get("upstream"), str):
         entry = catalog.by_upstream(key, table["upstream"])
+    entry = entry or catalog.get(name)
     if entry is None:
         return {}
     merged = merge_model(entry, table)

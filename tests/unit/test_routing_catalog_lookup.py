@@ -57,3 +57,22 @@ def test_baseline_model_named_by_the_catalog_is_priced() -> None:
     assert savings.baseline_model == "claude-opus-4-1"
     assert savings.baseline.usd is not None and abs(savings.baseline.usd - 22.5) < 1e-6
     assert savings.usd is not None and abs(savings.usd - 21.5) < 1e-6
+
+
+def test_a_model_named_like_one_entry_but_calling_another_takes_the_called_ones_values() -> None:
+    """The upstream id decides (as the router's tier table does): a table named
+    ``kimi-k2`` that calls kimi-k2.5 gets kimi-k2.5's max output and prices, not the
+    older kimi-k2's 16k output (which made fit skip it for Claude Code's 32k)."""
+    config = parse_config(
+        {"providers": PROVIDERS,
+         "models": {"kimi-k2": {"provider": "or", "upstream": "moonshotai/kimi-k2.5"},
+                    "plain": {"provider": "or", "upstream": "moonshotai/kimi-k2-0905"}},
+         "routing": {"default_model": "kimi-k2"}},
+        {"K": "k"},
+    )  # fmt: skip
+    newer, older = default_catalog().get("kimi-k2.5"), default_catalog().get("kimi-k2")
+    assert newer is not None and older is not None and newer.max_output != older.max_output
+    model = config.models["kimi-k2"]
+    assert (model.max_output, model.vision) == (newer.max_output, newer.vision)
+    assert model.prices.output == newer.prices.output != older.prices.output
+    assert config.models["plain"].max_output == older.max_output
