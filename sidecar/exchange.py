@@ -83,5 +83,5 @@ class Exchange:
     started_at: float = 0.0  # time.time()
     duration_s: float = 0.0
     ttft_s: float | None = None
-    harness: str = "unknown"  # claude_code | opencode | codex | aider | sdk | unknown
+    harness: str = "unknown"  # claude_code | opencode | codex | aider | openhands | sdk | unknown
     subagent: bool = False

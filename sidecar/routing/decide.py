@@ -146,7 +146,7 @@ def _classified(facts: Facts) -> Decision:
     return Decision(v.method, tier, None, (), v.profile, v.confidence, None, why)
 
 
-AGENT_HARNESSES = frozenset({"claude_code", "opencode", "codex", "aider"})
+AGENT_HARNESSES = frozenset({"claude_code", "opencode", "codex", "aider", "openhands"})
 
 
 def _floor(facts: Facts, d: Decision) -> Decision:

@@ -28,7 +28,7 @@ class RoutePlan:
     shadow_model: str | None = None  # in shadow mode: what the router would have chosen
     override: str | None = None  # kind of explicit override, for tierline.route.override
     session_id: str = ""  # the agent session (x-tierline-session, harness header, or a hash)
-    harness: str = "unknown"  # claude_code | opencode | codex | aider | sdk | unknown
+    harness: str = "unknown"  # claude_code | opencode | codex | aider | openhands | sdk | unknown
     subagent: bool = False  # a subagent or background request (not the primary agent)
     state_key: str = ""  # router-internal: the conversation's key in the session store
     clamp: tuple[tuple[str, int], ...] = ()  # (candidate name, token limit to forward)

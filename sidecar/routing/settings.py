@@ -34,7 +34,7 @@ from sidecar.config import ConfigError
 
 _AGENTS = ("primary", "subagent", "background", "any")
 # What sidecar.sessions.identity.detect_harness produces (rules' match.harness values).
-HARNESSES = ("claude_code", "opencode", "codex", "aider", "sdk", "unknown")
+HARNESSES = ("claude_code", "opencode", "codex", "aider", "openhands", "sdk", "unknown")
 
 
 @dataclass(frozen=True)

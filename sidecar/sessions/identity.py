@@ -58,7 +58,7 @@ _HEADER_KEYS = (
 class Identity:
     session_id: str
     thread: str  # session_id + conversation fingerprint: key for per-conversation state
-    harness: str  # claude_code | opencode | codex | aider | sdk | unknown
+    harness: str  # claude_code | opencode | codex | aider | openhands | sdk | unknown
     source: str  # which signal gave the session id
 
 
@@ -107,6 +107,8 @@ def detect_harness(h: Mapping[str, str], system: str, body: Mapping[str, Any]) -
         return "codex"
     if "SEARCH/REPLACE" in head or "aider" in ua:
         return "aider"
+    if "You are OpenHands agent" in head or "openhands" in ua:  # UA is LiteLLM's or the SDK's
+        return "openhands"
     if any(s in ua for s in ("openai/", "anthropic/", "python", "node", "httpx")):
         return "sdk"
     return "unknown"

@@ -71,6 +71,7 @@ _FAILED = re.compile(
     "|".join(
         (
             r"\A<tool_use_error>",
+            r"\A\[An error occurred during execution\.\]",  # openhands-sdk 1.x error header
             r"\A(?:error|failed)\b",
             r"string to replace not found",
             r"old_?string not found",

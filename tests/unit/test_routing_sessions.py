@@ -83,6 +83,15 @@ def test_harness_detection() -> None:
     }
     assert harness({"user-agent": "litellm/1.77"}, aider, "openai") == "aider"
     assert harness({"user-agent": "OpenAI/Python 1.109.1"}, {"messages": []}, "openai") == "sdk"
+    openhands = {  # openhands CLI 1.16 / sdk 1.21 through LiteLLM (Chat Completions and Messages)
+        "messages": [
+            {"role": "system", "content": "You are OpenHands agent, a helpful AI assistant that can interact with a computer"},
+            {"role": "user", "content": "fix the test"},
+        ]
+    }  # fmt: skip
+    assert harness({"user-agent": "OpenAI/Python 2.54.0"}, openhands, "openai") == "openhands"
+    anthropic = {"system": openhands["messages"][0]["content"], "messages": openhands["messages"][1:]}
+    assert harness({"user-agent": "litellm/1.106.2"}, anthropic) == "openhands"
 
 
 def test_subagent_state_does_not_mix_with_the_parent() -> None:

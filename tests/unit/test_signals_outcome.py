@@ -39,6 +39,9 @@ DONE, REJECTED, FAILED = Outcome.DONE, Outcome.REJECTED, Outcome.FAILED
         # OpenHands
         ("ERROR:\nNo replacement was performed, old_str `x` did not appear verbatim", False,
          FAILED),
+        # openhands-sdk 1.21 (CLI 1.16): its own header line before the tool's text
+        ("[An error occurred during execution.]\nNo replacement was performed, old_str `x` did "
+         "not appear verbatim in /r/f.py.", False, FAILED),
         ("Action has been rejected by the user! Reason: not now", False, REJECTED),
         ("ERROR:\nInvalid `path` parameter: a.py. The path should be an absolute path", False,
          FAILED),
