@@ -28,11 +28,9 @@ JSON object (the driver's fields plus ``versions`` of the installed packages and
 ``checks``: name -> ok) and exits 0 only when every check passed. ``--dump FILE`` writes
 every inbound and upstream request in full.
 
-Known result (openhands 1.16.0, 2026-11-22): every check passes except ``lines_added``,
-``lines_removed`` and ``edits_accepted``: tierline counts the failed ``str_replace`` as
-accepted (7 added, 2 removed, 3 accepted instead of 6, 1, 2), because OpenHands starts an
-error result with a ``[An error occurred during execution.]`` line that
-``sidecar/signals/outcome.py`` does not read as a failure.
+Known result (openhands 1.16.0, 2026-11-22): every check passes; the failed ``str_replace``
+(OpenHands starts an error result with ``[An error occurred during execution.]``) counts as
+a failed edit (6 lines added, 1 removed, 2 edits accepted).
 """
 
 from __future__ import annotations
