@@ -52,7 +52,7 @@ async def server_span_middleware(request: web.Request, handler: Handler) -> web.
     """One SERVER span per request (when traces are exported); never fails the request."""
     state = request.app.get(TELEMETRY_STATE)
     telemetry = state.telemetry if state is not None else None
-    if telemetry is None or telemetry.tracer_provider is None or request.path in _UNTRACED:
+    if telemetry is None or telemetry.traces is None or request.path in _UNTRACED:
         return await handler(request)
     parent = TraceContextTextMapPropagator().extract(request.headers)
     route = _route(request)

@@ -1,4 +1,4 @@
-"""The drop-counting ``Gate`` and wrappers around the SDK's span and metric paths.
+"""The drop-counting ``Gate`` (every signal) and the metric exporter wrapper.
 
 A ``Gate`` bounds the records of one signal that are queued or being exported
 (``telemetry.queue_size``); past it a record is dropped at once, on the event
@@ -9,7 +9,6 @@ batch. Both count into ``tierline.telemetry.dropped{signal}``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.metrics import Counter
@@ -20,8 +19,6 @@ from opentelemetry.sdk.metrics.export import (
     MetricExportResult,
     MetricsData,
 )
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from sidecar.telemetry import names
 from sidecar.telemetry.histograms import HistogramProducer
@@ -56,42 +53,6 @@ class Gate:
             self.dropped += n
         if self.counter is not None and n:
             self.counter.add(n, {names.A_SIGNAL: self._signal})
-
-
-class GatedSpanExporter(SpanExporter):
-    def __init__(self, inner: SpanExporter, gate: Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self._gate.release(len(spans))
-        try:
-            result = self._inner.export(spans)
-        except Exception:  # noqa: BLE001
-            result = SpanExportResult.FAILURE
-        if result != SpanExportResult.SUCCESS:
-            self._gate.drop(len(spans))
-        return result
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-
-class GatedSpanProcessor(SpanProcessor):
-    def __init__(self, inner: SpanProcessor, gate: Gate) -> None:
-        self._inner, self._gate = inner, gate
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self._inner.on_start(span, parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        if self._gate.admit():
-            self._inner.on_end(span)
-
-    def shutdown(self) -> None:
-        self._inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._inner.force_flush(timeout_millis)
 
 
 class CountingMetricExporter(MetricExporter):

@@ -2,9 +2,10 @@
 
 Ownership: ``build_telemetry`` creates a MeterProvider (a Prometheus reader on
 a CollectorRegistry the app owns, plus an OTLP periodic reader when metrics go
-out), a LoggerProvider when logs go out and a TracerProvider when traces go
-out (logs: tierline's own ``LogPipeline``, see ``batch``). Nothing touches the
-global providers, so a process may build many apps.
+out), a log pipeline when logs go out and a span pipeline when traces go
+out; logs and traces go through tierline's own pipelines (``pipelines``: a
+bounded queue and one exporter thread each, records built on that thread).
+Nothing touches the global providers, so a process may build many apps.
 ``Telemetry.shutdown`` flushes and stops every exporter thread; it blocks, so
 the app calls it in a worker thread.
 
@@ -15,14 +16,11 @@ counts them in ``tierline.telemetry.dropped{signal}``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
-from opentelemetry.sdk._logs import LogRecordLimits
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics import (
     Counter as SdkCounter,
 )
@@ -41,22 +39,14 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider, sampling
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import sampling
 from opentelemetry.sdk.trace.sampling import Sampler
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
 
 from sidecar.telemetry import names
-from sidecar.telemetry.batch import Batcher
 from sidecar.telemetry.histograms import HistogramProducer
-from sidecar.telemetry.logrecord import PendingLog, readable
-from sidecar.telemetry.queues import (
-    CountingMetricExporter,
-    Gate,
-    GatedSpanExporter,
-    GatedSpanProcessor,
-)
+from sidecar.telemetry.pipelines import LogPipeline, SpanPipeline
+from sidecar.telemetry.queues import CountingMetricExporter, Gate
 from sidecar.telemetry.settings import ExportTarget, Signal, TelemetrySettings
 
 
@@ -119,47 +109,10 @@ def _exporter(signal: Signal, target: ExportTarget, timeout: float) -> Any:
     return FastOTLPSpanExporter(target.url, headers=headers, timeout=timeout)
 
 
-class LogPipeline:
-    """Log records: ``PendingLog``s queued on the loop, built and exported by one thread.
-
-    The exporter is the signal's OTLP exporter (tierline's direct encoder over
-    HTTP, the SDK's over gRPC); records are ``readable(...)``, what the SDK's
-    logger would have handed it.
-    """
-
-    def __init__(
-        self,
-        exporter: LogRecordExporter,
-        resource: Resource,
-        gate: Gate,
-        settings: TelemetrySettings,
-    ) -> None:
-        self.resource = resource
-        self._exporter = exporter
-        self._scope = InstrumentationScope(names.SCOPE)
-        self._limits = LogRecordLimits()  # reads the OTEL_* limits once
-        self._compat = names.COMPAT_CLAUDE_CODE in settings.compat
-        self._batcher: Batcher[PendingLog] = Batcher(
-            "logs", self._export, gate, min(512, settings.queue_size), 1.0
-        )
-        self.emit = self._batcher.put  # event loop: never blocks, never raises
-
-    def _export(self, batch: Sequence[PendingLog]) -> bool:
-        scope, limits, compat = self._scope, self._limits, self._compat
-        records = [readable(p, self.resource, scope, limits, compat) for p in batch]
-        return self._exporter.export(records) == LogRecordExportResult.SUCCESS
-
-    def flush(self) -> bool:
-        return self._batcher.flush()
-
-    def shutdown(self) -> None:
-        self._batcher.shutdown()
-        self._exporter.shutdown()  # type: ignore[no-untyped-call]
-
-
 @dataclass
 class Telemetry:
-    """The providers one app owns. ``logs`` is None when logs are not exported."""
+    """The providers and pipelines one app owns; ``logs`` / ``traces`` are None when
+    that signal is not exported (``tracer`` is then the API's no-op tracer)."""
 
     settings: TelemetrySettings
     meter_provider: MeterProvider
@@ -167,7 +120,7 @@ class Telemetry:
     producer: HistogramProducer
     registry: CollectorRegistry | None
     logs: LogPipeline | None
-    tracer_provider: TracerProvider | None
+    traces: SpanPipeline | None
     tracer: trace.Tracer
     gates: dict[str, Gate]
 
@@ -182,16 +135,16 @@ class Telemetry:
     def flush(self, timeout_s: float = 5.0) -> None:
         """Blocking: push everything queued now. Call from a worker thread."""
         ms = int(timeout_s * 1000)
-        if self.tracer_provider is not None:
-            self.tracer_provider.force_flush(ms)
+        if self.traces is not None:
+            self.traces.flush()
         if self.logs is not None:
             self.logs.flush()
         self.meter_provider.force_flush(ms)
 
     def shutdown(self) -> None:
         """Blocking: flush and stop every exporter thread. Idempotent."""
-        if self.tracer_provider is not None:
-            self.tracer_provider.shutdown()
+        if self.traces is not None:
+            self.traces.shutdown()
         if self.logs is not None:
             self.logs.shutdown()
         self.meter_provider.shutdown()
@@ -232,10 +185,14 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     if settings.logs is not None:
         exporter = _exporter("logs", settings.logs, settings.timeout_s)
         logs = LogPipeline(exporter, resource, gates["logs"], settings)
-    tracer_provider = _tracer_provider(settings, resource, meter_provider, gates["traces"])
-    tracer: trace.Tracer = (
-        tracer_provider.get_tracer(names.SCOPE) if tracer_provider else trace.NoOpTracer()
-    )
+    traces = None
+    if settings.traces is not None:
+        exporter = _exporter("traces", settings.traces, settings.timeout_s)
+        # The default sampler is decided inline by the tracer (None), others by the SDK's.
+        default = settings.sampler == "parentbased_always_on"
+        sampler = None if default else build_sampler(settings)
+        traces = SpanPipeline(exporter, resource, gates["traces"], settings, sampler)
+    tracer: trace.Tracer = traces.tracer if traces is not None else trace.NoOpTracer()
     return Telemetry(
         settings,
         meter_provider,
@@ -243,7 +200,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
         producer,
         registry,
         logs,
-        tracer_provider,
+        traces,
         tracer,
         dict(gates),
     )
@@ -260,28 +217,6 @@ def _prometheus_reader(registry: CollectorRegistry, producer: HistogramProducer)
             super()._receive_metrics(producer.inject(metrics_data), timeout_millis, **kwargs)
 
     return Reader(registry=registry)
-
-
-def _tracer_provider(
-    settings: TelemetrySettings, resource: Resource, mp: MeterProvider, gate: Gate
-) -> TracerProvider | None:
-    if settings.traces is None:
-        return None
-    exporter = GatedSpanExporter(_exporter("traces", settings.traces, settings.timeout_s), gate)
-    batch = BatchSpanProcessor(
-        exporter,
-        schedule_delay_millis=1000,
-        max_queue_size=settings.queue_size + 1,
-        max_export_batch_size=min(512, settings.queue_size),
-    )
-    provider = TracerProvider(
-        sampler=build_sampler(settings),
-        resource=resource,
-        shutdown_on_exit=False,
-        meter_provider=mp,
-    )
-    provider.add_span_processor(GatedSpanProcessor(batch, gate))
-    return provider
 
 
 def build_sampler(settings: TelemetrySettings) -> Sampler:

@@ -296,7 +296,7 @@ async def test_delta_temporality_from_env(receiver: Any) -> None:
 def test_prometheus_names_from_the_app_registry() -> None:
     settings = resolve_settings(TelemetryConfig(compat=("claude_code",)), {})
     telemetry = build_telemetry(settings, CollectorRegistry())
-    assert telemetry.logs is None and telemetry.tracer_provider is None
+    assert telemetry.logs is None and telemetry.traces is None
     recorder = TelemetryRecorder(CONFIG, telemetry, STRONG)
     recorder.on_exchange(exchange(), PLAN)
     assert telemetry.registry is not None

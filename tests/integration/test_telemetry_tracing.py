@@ -1,0 +1,127 @@
+"""tierline's LightTracer produces the spans the SDK's tracer produces, on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from sidecar.telemetry.otlp_spans import encode_spans
+from sidecar.telemetry.tracing import LightSpan, LightTracer, readable
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+RESOURCE = Resource({"service.name": "t"})
+
+
+def _scenario(tracer: Any) -> None:
+    """What a request does: a SERVER span continuing the client's trace, a CLIENT child."""
+    parent = TraceContextTextMapPropagator().extract(
+        {"traceparent": TRACEPARENT, "tracestate": "vendor=x"}
+    )
+    with tracer.start_as_current_span(
+        "POST /v1/messages", context=parent, kind=trace.SpanKind.SERVER,
+        attributes={"http.request.method": "POST", "n": 3},
+        record_exception=False, set_status_on_exception=False,
+    ) as server:  # fmt: skip
+        client = tracer.start_span("chat m", kind=trace.SpanKind.CLIENT,
+                                   attributes={"tags": ["a", "b"], "c": 0.5})  # fmt: skip
+        client.add_event("retry", {"attempt": 2})
+        client.set_attributes({"gen_ai.usage.input_tokens": 10})
+        client.set_status(trace.Status(trace.StatusCode.ERROR, "timeout"))
+        client.set_status(trace.Status(trace.StatusCode.UNSET))  # ignored
+        client.end()
+        client.set_attribute("after", "end")  # ignored: ended
+        server.set_attribute("http.response.status_code", 200)
+        server.set_status(trace.StatusCode.OK)
+        server.set_status(trace.StatusCode.ERROR)  # ignored: OK is final
+    with tracer.start_as_current_span("root", kind=trace.SpanKind.SERVER):
+        tracer.start_span("child").end()
+
+
+def _normalised(request: ExportTraceServiceRequest) -> list[dict[str, Any]]:
+    """Spans with ids replaced by their roles (the client's ids, or the index of the span
+    that has them) and times by their order, so two tracers' outputs compare."""
+    spans = [s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    own = {s.span_id: i for i, s in enumerate(spans)}
+    traces = {bytes.fromhex(TRACEPARENT.split("-")[1]): "client"}
+    out = []
+    for s in spans:
+        trace_role = traces.setdefault(s.trace_id, f"trace{len(traces)}")
+        parent = s.parent_span_id
+        out.append({
+            "name": s.name, "kind": s.kind, "trace": trace_role,
+            "parent": own.get(parent, parent.hex()), "trace_state": s.trace_state,
+            "attributes": sorted((kv.key, str(kv.value)) for kv in s.attributes),
+            "events": [(e.name, str(e.attributes)) for e in s.events],
+            "status": (s.status.code, s.status.message), "flags": s.flags,
+            "ordered": s.start_time_unix_nano <= s.end_time_unix_nano,
+        })  # fmt: skip
+    return out
+
+
+def _light(sampler: Sampler) -> tuple[LightTracer, list[LightSpan]]:
+    ended: list[LightSpan] = []
+    return LightTracer(sampler, RESOURCE, InstrumentationScope("tierline"), ended.append), ended
+
+
+def test_light_spans_equal_the_sdk_spans_on_the_wire() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE, shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    _scenario(provider.get_tracer("tierline"))
+    sdk = memory.get_finished_spans()
+    for sampler in (ParentBased(ALWAYS_ON), None):  # None: the default, decided inline
+        tracer, ended = _light(sampler)
+        _scenario(tracer)
+        assert len(ended) == len(sdk) == 4
+        mine = ExportTraceServiceRequest.FromString(encode_spans(ended))
+        assert _normalised(mine) == _normalised(sdk_encode(sdk))
+        # The direct encoder reads a LightSpan as the SDK's encoder reads a ReadableSpan copy.
+        assert mine == sdk_encode([readable(s) for s in ended])
+        ids = {(s.get_span_context().trace_id, s.get_span_context().span_id) for s in ended}
+        assert len(ids) == 4 and all(s.get_span_context().trace_flags == 3 for s in ended[2:])
+    provider.shutdown()
+
+
+def test_sampled_out_spans_are_not_recorded_and_their_children_follow() -> None:
+    tracer, ended = _light(ParentBased(TraceIdRatioBased(0.0)))
+    with tracer.start_as_current_span("root", kind=trace.SpanKind.SERVER) as root:
+        assert not root.is_recording()
+        child = tracer.start_span("chat m", kind=trace.SpanKind.CLIENT)
+        assert not child.is_recording()
+        assert child.get_span_context().trace_id == root.get_span_context().trace_id
+        headers: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(headers, trace.set_span_in_context(child))
+        assert headers["traceparent"].endswith("-02")  # not sampled, random trace id
+        child.end()
+    parent = TraceContextTextMapPropagator().extract({"traceparent": TRACEPARENT})
+    with tracer.start_as_current_span("continued", context=parent) as span:
+        assert span.is_recording()  # the client sampled it: parent-based follows
+        assert span.get_span_context().trace_flags == 1  # the client's id is not "random"
+    assert [s.name for s in ended] == ["continued"]
+
+
+def test_default_sampler_follows_a_parent_that_was_not_sampled() -> None:
+    tracer, ended = _light(None)
+    unsampled = TRACEPARENT[:-2] + "00"
+    parent = TraceContextTextMapPropagator().extract({"traceparent": unsampled})
+    with tracer.start_as_current_span("server", context=parent) as server:
+        assert not server.is_recording()
+        tracer.start_span("chat m").end()
+    with tracer.start_as_current_span("root") as root:
+        assert root.is_recording()
+    assert [s.name for s in ended] == ["root"]
