@@ -1,22 +1,27 @@
 """The cost of telemetry: the same load through tierline with telemetry off and on.
 
 - off:    ``[telemetry] enabled = false``, ``server.metrics = false`` (no export, no /metrics);
-- on:     OTLP/HTTP logs and metrics to a local receiver (tests/fakes/otlp.py, decoding
-          every request), ``compat = ["claude_code"]``, metrics pushed every second, and
-          /metrics scraped every second while the load runs;
+- on:     OTLP/HTTP logs and metrics to a local receiver, ``compat = ["claude_code"]``,
+          metrics pushed every second, and /metrics scraped every second while the load runs;
 - traces: "on" plus traces (a SERVER and a CLIENT span per request) to the receiver;
 - sampled: "traces" with ``OTEL_TRACES_SAMPLER=parentbased_traceidratio``,
   ``OTEL_TRACES_SAMPLER_ARG=0.1`` (one request in ten traced).
 
 Each server (fake provider, OTLP receiver, one tierline per configuration) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
-off, on, traces for ``--rounds`` rounds so drift hits all alike; the reported figures are
-the median throughput per configuration with its loss against "off" (target < 15% at
-concurrency 64), and the median CPU ms per request of the tierline process (/proc), which
-is the steadier figure on a shared machine.
+over the modes (JSON answers, 20-chunk SSE streams) and the configurations for ``--rounds``
+rounds so drift hits all alike; the reported figures are per mode the median throughput per
+configuration with its loss against "off" (target < 15% at concurrency 64), and the median
+CPU ms per request of the tierline process (/proc), the steadier figure on a shared machine.
 
-    python bench/telemetry.py                  # about 2 min here (6 rounds x 3 configs)
-    python bench/telemetry.py --requests 300 --rounds 3 --stream
+The receiver stands in for a collector that, deployed, runs on another machine: during a
+phase it only accepts each OTLP/HTTP request and keeps its body (protobuf); after the phase
+it decodes them all (``opentelemetry-proto``) and the bench checks that every log record
+(one per request) and, with traces, every span (two per request) arrived. The phase's CPU
+is read once they have, so it includes tierline's export of the phase's last batch.
+
+    python bench/telemetry.py                  # json and stream, 6 rounds: about 5 min here
+    python bench/telemetry.py --mode stream --requests 300 --rounds 3
     python bench/telemetry.py --spans          # where the CPU of two spans goes (seconds)
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import os
 import signal
 import statistics
@@ -40,6 +46,7 @@ from aiohttp import ClientSession, TCPConnector, web
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_LOSS = 0.15
 CONFIGS = ("off", "on", "traces", "sampled")
+MODES = ("json", "stream")
 SAMPLED_ENV = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
 TICK = os.sysconf("SC_CLK_TCK")
 MESSAGES = [
@@ -82,10 +89,7 @@ async def _serve(kind: str, upstream: str, otlp: str) -> None:
 
         app = build_fake_app()
     elif kind == "otlp":
-        sys.path.insert(0, ROOT)  # run as a script: the repository root is not on the path
-        from tests.fakes.otlp import build_otlp_app
-
-        app = build_otlp_app()
+        app = _receiver_app()
     else:
         app = _tierline_app(upstream, kind, otlp)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
@@ -174,64 +178,177 @@ async def _scrape(url: str, stop: asyncio.Event) -> int:
     return scrapes
 
 
+def _receiver_app() -> web.Application:
+    """The bench's OTLP/HTTP receiver: keeps raw bodies during a phase (a deployed collector
+    runs elsewhere; decoding here would compete with tierline for the same cores);
+    ``GET /bench/count`` decodes what came since the last call and returns the running
+    totals of log records, spans and metric exports; ``POST /bench/reset`` zeroes them."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    kept: list[tuple[str, bytes]] = []
+    totals = {"logs": 0, "spans": 0, "metrics": 0, "bad_events": 0}
+
+    def receive(kind: str) -> Any:
+        async def handle(request: web.Request) -> web.Response:
+            kept.append((kind, await request.read()))
+            return web.Response(body=b"", content_type="application/x-protobuf")
+
+        return handle
+
+    async def count(request: web.Request) -> web.Response:
+        for kind, data in kept:
+            if data[:2] == b"\x1f\x8b":  # gzip (OTEL_EXPORTER_OTLP_COMPRESSION)
+                data = gzip.decompress(data)
+            if kind == "logs":
+                for rl in ExportLogsServiceRequest.FromString(data).resource_logs:
+                    for sl in rl.scope_logs:
+                        totals["logs"] += len(sl.log_records)
+                        totals["bad_events"] += sum(
+                            r.event_name != "tierline.api_request" for r in sl.log_records
+                        )
+            elif kind == "traces":
+                for rs in ExportTraceServiceRequest.FromString(data).resource_spans:
+                    totals["spans"] += sum(len(ss.spans) for ss in rs.scope_spans)
+            else:
+                totals["metrics"] += 1
+        kept.clear()
+        return web.json_response(totals)
+
+    async def reset(request: web.Request) -> web.Response:
+        await count(request)
+        totals.update(dict.fromkeys(totals, 0))
+        return web.json_response(totals)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    for kind in ("logs", "metrics", "traces"):
+        app.router.add_post(f"/v1/{kind}", receive(kind))
+    app.router.add_get("/bench/count", count)
+    app.router.add_post("/bench/reset", reset)
+    return app
+
+
 @dataclass(frozen=True)
 class Phase:
     config: str
+    mode: str
     rps: float
-    cpu_ms: float
+    cpu_ms: float  # tierline's CPU per request, its export of the phase's records included
+    #                (the wait for them minus the server's idle CPU rate over that wait)
+    receiver_cpu_ms: float  # the receiver's, while the load ran (keeping bodies only)
     errors: int
+    logs: int  # log records that arrived for this phase's requests
+    spans: int
 
 
-async def _phase(server: Server, stream: bool, requests: int, concurrency: int) -> Phase:
+async def _idle_cpu(server: Server, seconds: float = 3.0) -> float:
+    """CPU seconds per second the server spends with no load (metric export, timers)."""
+    before = server.cpu_seconds()
+    await asyncio.sleep(seconds)
+    return (server.cpu_seconds() - before) / seconds
+
+
+async def _arrived(receiver: str, config: str, requests: int) -> dict[str, int]:
+    """Wait (bounded) until every record of the phase has reached the receiver."""
+    want_spans = 2 * requests if config == "traces" else 0
+    deadline = time.monotonic() + 15.0
+    async with ClientSession() as http:
+        while True:
+            async with http.get(receiver + "/bench/count") as response:
+                totals: dict[str, int] = await response.json()
+            complete = totals["logs"] >= requests and totals["spans"] >= want_spans
+            if complete or time.monotonic() > deadline:
+                return totals
+            await asyncio.sleep(0.1)
+
+
+async def _phase(
+    server: Server, receiver: Server, mode: str, requests: int, concurrency: int, idle_cpu: float
+) -> Phase:
+    async with ClientSession() as http:
+        async with http.post(receiver.url + "/bench/reset") as response:
+            await response.read()
     stop = asyncio.Event()
     scraping = server.name != "off"
     scraper = asyncio.create_task(_scrape(server.url, stop)) if scraping else None
-    before = server.cpu_seconds()
-    seconds, errors = await _load(
-        server.url + "/v1/chat/completions", _body(stream), requests, concurrency
-    )
-    cpu = (server.cpu_seconds() - before) * 1000 / requests
+    before, receiver_before = server.cpu_seconds(), receiver.cpu_seconds()
+    url = server.url + "/v1/chat/completions"
+    seconds, errors = await _load(url, _body(mode == "stream"), requests, concurrency)
+    receiver_cpu = (receiver.cpu_seconds() - receiver_before) * 1000 / requests
     stop.set()
     if scraper is not None:
         await scraper
-    return Phase(server.name, requests / seconds, cpu, errors)
+    totals = {"logs": 0, "spans": 0}
+    waited = time.perf_counter()
+    if server.name != "off":
+        totals = await _arrived(receiver.url, server.name, requests)
+    waited = time.perf_counter() - waited  # minus what the server burns idle meanwhile:
+    cpu = (server.cpu_seconds() - before - idle_cpu * waited) * 1000 / requests
+    phase = Phase(server.name, mode, requests / seconds, cpu, receiver_cpu, errors,
+                  totals["logs"], totals["spans"])  # fmt: skip
+    if server.name != "off" and (phase.logs != requests or totals.get("bad_events")):
+        print(f"  !! {server.name}/{mode}: {phase.logs} log records for {requests} requests")
+    if server.name == "traces" and phase.spans != 2 * requests:
+        print(f"  !! traces/{mode}: {phase.spans} spans for {requests} requests")
+    return phase
 
 
 async def _run(args: argparse.Namespace) -> list[Phase]:
     fake = _start("fake")
     otlp = _start("otlp")
     servers = {name: _start(name, fake.url, otlp.url) for name in CONFIGS}
+    modes = MODES if args.mode == "both" else (args.mode,)
     try:
         for server in servers.values():
-            await _load(server.url + "/v1/chat/completions", _body(args.stream), 200, 16)
+            for mode in modes:
+                await _load(server.url + "/v1/chat/completions", _body(mode == "stream"), 200, 16)
+        await asyncio.sleep(2.0)  # the warm-up's records leave before the first reset
+        idle = {name: await _idle_cpu(server) for name, server in servers.items()}
         phases = []
         for _ in range(args.rounds):
-            for name in CONFIGS:
-                phase = await _phase(servers[name], args.stream, args.requests, args.concurrency)
-                phases.append(phase)
-                print(f"  {phase.config:<7} {phase.rps:8.0f} req/s  {phase.cpu_ms:6.3f} "
-                      f"tierline CPU ms/req  errors {phase.errors}", flush=True)  # fmt: skip
+            for mode in modes:
+                for name in CONFIGS:
+                    phase = await _phase(
+                        servers[name], otlp, mode, args.requests, args.concurrency, idle[name]
+                    )
+                    phases.append(phase)
+                    print(f"  {phase.mode:<6} {phase.config:<7} {phase.rps:6.0f} req/s  "
+                          f"{phase.cpu_ms:6.3f} tierline CPU ms/req  receiver "
+                          f"{phase.receiver_cpu_ms:5.3f}  logs {phase.logs} spans "
+                          f"{phase.spans}  errors {phase.errors}", flush=True)  # fmt: skip
         return phases
     finally:
         for server in (*servers.values(), otlp, fake):
             server.stop()
 
 
-def summary(phases: Sequence[Phase], concurrency: int) -> list[str]:
-    def median(config: str, key: str) -> float:
-        return statistics.median(getattr(p, key) for p in phases if p.config == config)
+def summary(phases: Sequence[Phase], concurrency: int, requests: int) -> list[str]:
+    """Per mode: median req/s and loss against "off", median tierline CPU ms/request."""
+    modes = [m for m in MODES if any(p.mode == m for p in phases)]
+    rounds = sum(1 for p in phases if p.config == "off" and p.mode == modes[0])
+    lines = [
+        f"c={concurrency}, {requests} req/phase, medians of {rounds} interleaved rounds",
+        f"{'mode':<7}{'config':<9}{'req/s':>6}{'loss':>8}{'CPU ms/req':>12}{'+CPU':>8}"
+        f"{'receiver':>10}  verdict",
+    ]
+    for mode in modes:
+        def median(config: str, key: str, mode: str = mode) -> float:
+            values = [getattr(p, key) for p in phases if p.config == config and p.mode == mode]
+            return float(statistics.median(values))
 
-    off, cpu_off = median("off", "rps"), median("off", "cpu_ms")
-    lines = [f"c={concurrency}: off {off:.0f} req/s, tierline CPU {cpu_off:.3f} ms/req"]
-    for config in CONFIGS[1:]:
-        rps, cpu = median(config, "rps"), median(config, "cpu_ms")
-        loss = 1 - rps / off
-        verdict = "PASS" if loss < TARGET_LOSS else "MISS"
-        lines.append(
-            f"c={concurrency}: {config:<6} {rps:.0f} req/s, throughput loss {loss * 100:.1f}% "
-            f"(target < {TARGET_LOSS * 100:.0f}%) {verdict}; tierline CPU {cpu:.3f} ms/req "
-            f"(+{cpu - cpu_off:.3f})"
-        )
+        off, cpu_off = median("off", "rps"), median("off", "cpu_ms")
+        lines.append(f"{mode:<7}{'off':<9}{off:>6.0f}{'-':>8}{cpu_off:>12.3f}")
+        for config in CONFIGS[1:]:
+            rps, cpu = median(config, "rps"), median(config, "cpu_ms")
+            loss = 1 - rps / off
+            verdict = "PASS" if loss < TARGET_LOSS else "MISS"
+            lines.append(
+                f"{mode:<7}{config:<9}{rps:>6.0f}{loss * 100:>7.1f}%{cpu:>12.3f}"
+                f"{cpu - cpu_off:>+8.3f}{median(config, 'receiver_cpu_ms'):>10.3f}  "
+                f"{verdict} (< {TARGET_LOSS * 100:.0f}%)"
+            )
     return lines
 
 
@@ -310,7 +427,21 @@ def span_costs(n: int = 20_000) -> list[str]:
     unsampled_provider.add_span_processor(SimpleSpanProcessor(memory))
     unsampled = unsampled_provider.get_tracer("tierline")
 
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+    from sidecar.telemetry.tracing import LightTracer
+
+    ended: list[Any] = []
+    light = LightTracer(None, Resource({"service.name": "bench"}),
+                        InstrumentationScope("tierline"), ended.append)  # fmt: skip
+
+    def light_recorded() -> None:
+        request(light)
+        ended.clear()
+
     lines = [
+        f"tierline's LightTracer, 2 spans (as used; queued, no export): "
+        f"{timed(light_recorded, n):.1f} µs/request",
         f"no-op tracer (attribute dicts built, nothing recorded): "
         f"{timed(lambda: request(noop), n):.1f} µs/request",
         f"SDK, 2 spans (creation, attributes, context, end; no export): "
@@ -324,10 +455,13 @@ def span_costs(n: int = 20_000) -> list[str]:
         request(tracer)
     spans = memory.get_finished_spans()
     cache = _Cache()  # as the exporter thread keeps one (repeated keys and resources)
+    for _ in range(128):
+        request(light)
+    ours_light = timed(lambda: encode_spans(ended, cache), 40) / len(ended)
     ours = timed(lambda: encode_spans(spans, cache), 40) / len(spans)
     theirs = timed(lambda: sdk_encode(spans).SerializeToString(), 10) / len(spans)
     lines.append(f"OTLP encoding per span (exporter thread): {ours:.1f} µs tierline's encoder, "
-                 f"{theirs:.1f} µs the SDK's")  # fmt: skip
+                 f"{theirs:.1f} µs the SDK's; {ours_light:.1f} µs a LightSpan")  # fmt: skip
     return lines
 
 
@@ -336,7 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=600, help="requests per phase")
     parser.add_argument("--rounds", type=int, default=6, help="rounds of every config")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--stream", action="store_true", help="20-chunk streaming responses")
+    parser.add_argument("--mode", choices=("both", *MODES), default="both",
+                        help="JSON answers, 20-chunk SSE streams, or both interleaved")  # fmt: skip
     parser.add_argument("--spans", action="store_true",
                         help="only the in-process breakdown of what traces cost")  # fmt: skip
     parser.add_argument("--serve", choices=("fake", "otlp", *CONFIGS), help=argparse.SUPPRESS)
@@ -350,10 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in span_costs():
             print(line)
         return 0
-    mode = "stream" if args.stream else "json"
-    print(f"telemetry off vs on, {mode}, c={args.concurrency}, {args.requests} req/phase")
+    print(f"telemetry off vs on, {args.mode}, c={args.concurrency}, {args.requests} req/phase")
     phases = asyncio.run(_run(args))
-    for line in summary(phases, args.concurrency):
+    for line in summary(phases, args.concurrency, args.requests):
         print(line)
     return 0
 
