@@ -70,14 +70,8 @@ def readable(
 ) -> ReadableLogRecord:
     """The SDK record for a pending one (exporter thread); attributes are trusted
     (built here, flat and typed), so the SDK's re-validation is not run."""
-    ex = p.exchange
-    attrs = log_attributes(ex, p.plan, p.savings)
-    if p.prompt:
-        attrs[names.L_PROMPT] = p.prompt
-    if ex.tool_calls:  # kept only with log_prompts
-        attrs[names.L_TOOL_CALLS] = [f"{c.name} {c.arguments}" for c in ex.tool_calls]
-    if compat:
-        attrs.update(compat_log(ex, p.savings))
+    attrs = log_attributes(p.exchange, p.plan, p.savings, compat)
+    attrs.update(content_attributes(p))
     context = trace.set_span_in_context(NonRecordingSpan(p.span), Context())
     record = LogRecord(
         observed_timestamp=p.observed_ns,
@@ -90,28 +84,76 @@ def readable(
     return ReadableLogRecord(record, resource, scope, limits)
 
 
-def log_attributes(ex: Exchange, plan: RoutePlan, savings: Savings | None) -> dict[str, AnyValue]:
-    """The attributes of one ``tierline.api_request`` record (no content)."""
-    u = ex.usage
+Pairs = tuple[tuple[str, AnyValue], ...]
+
+
+def log_attributes(
+    ex: Exchange, plan: RoutePlan, savings: Savings | None, compat: bool = False
+) -> dict[str, AnyValue]:
+    """Every attribute of one ``tierline.api_request`` record (no content; arrays as lists);
+    ``compat`` adds Claude Code's ``api_request`` attribute names."""
     attrs: dict[str, AnyValue] = {
-        names.L_EVENT_NAME: names.EVENT_API_REQUEST,
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in fixed_attributes(ex, plan, savings, compat)
+    }
+    attrs.update(varying_attributes(ex, savings, compat))
+    return attrs
+
+
+def fixed_attributes(ex: Exchange, plan: RoutePlan, savings: Savings | None, compat: bool) -> Pairs:
+    """The attributes requests of one kind share (route, models, outcome, cost status), as
+    hashable pairs (arrays as tuples): the direct encoder caches their encoding by value.
+    Disjoint from ``varying_attributes``."""
+    pairs: list[tuple[str, AnyValue]] = [
+        (names.L_EVENT_NAME, names.EVENT_API_REQUEST),
+        (names.L_PROTOCOL, ex.client_protocol),
+        (names.L_STREAM, ex.stream),
+        (names.L_HARNESS, ex.harness),
+        (names.L_AGENT, "subagent" if ex.subagent else "primary"),
+        (names.L_TIER, plan.tier or names.NONE_VALUE),
+        (names.L_PROFILE, plan.profile or names.NONE_VALUE),
+        (names.L_ROUTE_METHOD, plan.method),
+        (names.L_ROUTE_REASON, plan.reason),
+        (names.L_ROUTE_CONFIDENCE, float(plan.confidence)),
+        (names.L_ROUTE_TAGS, tuple(plan.tags)),
+        (names.L_MODEL_REQUESTED, ex.requested_model),
+        (names.L_MODEL, ex.model or names.NONE_VALUE),
+        (names.L_PROVIDER, ex.provider or names.NONE_VALUE),
+        (names.L_ATTEMPTS, len(ex.attempts)),
+        (names.L_FALLBACK_REASONS, tuple(f"{a.model}:{a.reason}" for a in ex.attempts if a.reason)),
+        (names.L_STATUS, ex.status),
+    ]
+    if ex.upstream_model:
+        pairs.append((names.GEN_AI_RESPONSE_MODEL, ex.upstream_model))
+    if ex.finish_reason:
+        pairs.append((names.L_FINISH_REASON, ex.finish_reason))
+    if ex.error_type:
+        pairs.append((names.L_ERROR_TYPE, ex.error_type))
+    if savings is None:
+        pairs += [(names.L_COST_STATUS, "unpriced"), (names.L_COST_SOURCE, "none")]
+    else:
+        pairs += [
+            (names.L_COST_STATUS, savings.cost.status),
+            (names.L_COST_SOURCE, savings.cost.source),
+        ]
+        if savings.baseline_model:
+            pairs.append((names.L_BASELINE_MODEL, savings.baseline_model))
+        if savings.shadow_model and savings.shadow is not None:
+            pairs.append((names.L_SHADOW_MODEL, savings.shadow_model))
+    if compat:
+        pairs.append(("model", ex.upstream_model or ex.model or names.NONE_VALUE))
+        source = names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN
+        pairs.append(("query_source", source))
+    return tuple(pairs)
+
+
+def varying_attributes(ex: Exchange, savings: Savings | None, compat: bool) -> dict[str, AnyValue]:
+    """The attributes that differ request by request (ids, tokens, times, amounts)."""
+    u = ex.usage
+    duration_ms = round(ex.duration_s * 1000.0, 3)
+    attrs: dict[str, AnyValue] = {
         names.L_SESSION_ID: ex.session_id,
         names.L_REQUEST_ID: ex.request_id,
-        names.L_PROTOCOL: ex.client_protocol,
-        names.L_STREAM: ex.stream,
-        names.L_HARNESS: ex.harness,
-        names.L_AGENT: "subagent" if ex.subagent else "primary",
-        names.L_TIER: plan.tier or names.NONE_VALUE,
-        names.L_PROFILE: plan.profile or names.NONE_VALUE,
-        names.L_ROUTE_METHOD: plan.method,
-        names.L_ROUTE_REASON: plan.reason,
-        names.L_ROUTE_CONFIDENCE: plan.confidence,
-        names.L_ROUTE_TAGS: list(plan.tags),
-        names.L_MODEL_REQUESTED: ex.requested_model,
-        names.L_MODEL: ex.model or names.NONE_VALUE,
-        names.L_PROVIDER: ex.provider or names.NONE_VALUE,
-        names.L_ATTEMPTS: len(ex.attempts),
-        names.L_FALLBACK_REASONS: [f"{a.model}:{a.reason}" for a in ex.attempts if a.reason],
         names.GEN_AI_USAGE_INPUT_TOKENS: u.prompt_tokens,
         names.GEN_AI_USAGE_OUTPUT_TOKENS: u.output_tokens,
         names.L_INPUT_TOKENS: u.input_tokens,
@@ -121,57 +163,46 @@ def log_attributes(ex: Exchange, plan: RoutePlan, savings: Savings | None) -> di
         names.L_CACHE_WRITE_1H_TOKENS: u.cache_write_1h_tokens,
         names.L_REASONING_TOKENS: u.reasoning_tokens,
         names.L_USAGE_ESTIMATED: u.estimated,
-        names.L_DURATION_MS: round(ex.duration_s * 1000.0, 3),
-        names.L_STATUS: ex.status,
+        names.L_DURATION_MS: duration_ms,
     }
-    if ex.upstream_model:
-        attrs[names.GEN_AI_RESPONSE_MODEL] = ex.upstream_model
     if ex.ttft_s is not None:
         attrs[names.L_TTFT_MS] = round(ex.ttft_s * 1000.0, 3)
-    if ex.finish_reason:
-        attrs[names.L_FINISH_REASON] = ex.finish_reason
-    if ex.error_type:
-        attrs[names.L_ERROR_TYPE] = ex.error_type
-    attrs.update(_cost_attributes(savings))
+    if savings is not None:
+        _amounts(attrs, savings)
+    if compat:
+        attrs.update(
+            duration_ms=duration_ms,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_tokens=u.cache_read_tokens,
+            cache_creation_tokens=u.cache_write_tokens + u.cache_write_1h_tokens,
+            request_id=ex.request_id,
+        )
+        if savings is not None and savings.cost.usd is not None:
+            attrs["cost_usd"] = savings.cost.usd
     return attrs
 
 
-def _cost_attributes(savings: Savings | None) -> dict[str, AnyValue]:
-    if savings is None:
-        return {names.L_COST_STATUS: "unpriced", names.L_COST_SOURCE: "none"}
-    attrs: dict[str, AnyValue] = {
-        names.L_COST_STATUS: savings.cost.status,
-        names.L_COST_SOURCE: savings.cost.source,
-    }
+def _amounts(attrs: dict[str, AnyValue], savings: Savings) -> None:
     if savings.cost.usd is not None:
         attrs[names.L_COST_USD] = savings.cost.usd
     if savings.baseline.usd is not None:
         attrs[names.L_COST_BASELINE_USD] = savings.baseline.usd
     if savings.usd is not None:
         attrs[names.L_COST_SAVINGS_USD] = savings.usd
-    if savings.baseline_model:
-        attrs[names.L_BASELINE_MODEL] = savings.baseline_model
     if savings.shadow_model and savings.shadow is not None:
-        attrs[names.L_SHADOW_MODEL] = savings.shadow_model
         if savings.shadow.usd is not None:
             attrs[names.L_COST_SHADOW_USD] = savings.shadow.usd
         if savings.shadow_usd is not None:
             attrs[names.L_COST_SHADOW_SAVINGS_USD] = savings.shadow_usd
+
+
+def content_attributes(p: PendingLog) -> dict[str, AnyValue]:
+    """Prompt and tool calls (present only with ``telemetry.log_prompts``)."""
+    attrs: dict[str, AnyValue] = {}
+    if p.prompt:
+        attrs[names.L_PROMPT] = p.prompt
+    if p.exchange.tool_calls:  # kept only with log_prompts
+        calls = p.exchange.tool_calls
+        attrs[names.L_TOOL_CALLS] = [f"{c.name} {c.arguments}" for c in calls]
     return attrs
-
-
-def compat_log(ex: Exchange, savings: Savings | None) -> dict[str, AnyValue]:
-    u = ex.usage
-    out: dict[str, AnyValue] = {
-        "model": ex.upstream_model or ex.model or names.NONE_VALUE,
-        "duration_ms": round(ex.duration_s * 1000.0, 3),
-        "input_tokens": u.input_tokens,
-        "output_tokens": u.output_tokens,
-        "cache_read_tokens": u.cache_read_tokens,
-        "cache_creation_tokens": u.cache_write_tokens + u.cache_write_1h_tokens,
-        "request_id": ex.request_id,
-        "query_source": names.CC_QUERY_SUBAGENT if ex.subagent else names.CC_QUERY_MAIN,
-    }
-    if savings is not None and savings.cost.usd is not None:
-        out["cost_usd"] = savings.cost.usd
-    return out

@@ -18,6 +18,14 @@ from typing import Any
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 
+from sidecar.telemetry import names
+from sidecar.telemetry.logrecord import (
+    PendingLog,
+    content_attributes,
+    fixed_attributes,
+    varying_attributes,
+)
+
 _MASK64 = (1 << 64) - 1
 _SMALL = tuple(bytes([i]) for i in range(128))
 
@@ -67,11 +75,15 @@ def key_value(key: str, value: Any) -> bytes:
 
 
 class _Cache:
-    """Encoded attribute fields by (field, key, value): most values repeat (tier, model...)."""
+    """Encoded attribute fields by (field, key, value): most values repeat (tier, model...);
+    for ``encode_pending``, the encoded fixed attributes of a kind of request and the
+    encoded keys. Owned by one exporter thread; bounded (cleared when full)."""
 
     def __init__(self, limit: int = 8192) -> None:
         self.limit = limit
         self.items: dict[tuple[int, str, type, Any], bytes] = {}
+        self.fixed: dict[tuple[Any, ...], bytes] = {}
+        self.keys: dict[str, bytes] = {}
 
 
 def attributes(field: int, attrs: Mapping[str, Any] | None, cache: _Cache | None = None) -> bytes:
@@ -149,6 +161,47 @@ def encode_logs(batch: Sequence[Any], cache: _Cache | None = None) -> bytes:
     return b"".join(out)
 
 
+def _pending_record(p: PendingLog, compat: bool, cache: _Cache) -> bytes:
+    """One LogRecord message for a deferred record, as ``log_record(readable(p).log_record)``
+    encodes it but for the order of the attributes."""
+    ex = p.exchange
+    fixed = fixed_attributes(ex, p.plan, p.savings, compat)
+    encoded = cache.fixed.get(fixed)
+    if encoded is None:
+        if len(cache.fixed) >= 1024:
+            cache.fixed.clear()
+        encoded = cache.fixed[fixed] = attributes(6, dict(fixed))
+    parts = [b"\x10" + _varint(p.severity.value), _ld(3, p.severity.name.encode()), encoded]
+    keys = cache.keys
+    for attrs in (varying_attributes(ex, p.savings, compat), content_attributes(p)):
+        for k, v in attrs.items():
+            kb = keys.get(k)
+            if kb is None:
+                kb = keys[k] = _ld(1, k.encode())
+            parts.append(_ld(6, kb + _ld(2, any_value(v))))
+    span = p.span
+    if span.trace_flags:
+        parts.append(b"\x45" + struct.pack("<I", int(span.trace_flags)))
+    if span.trace_id:
+        parts.append(_ld(9, span.trace_id.to_bytes(16, "big")))
+    if span.span_id:
+        parts.append(_ld(10, span.span_id.to_bytes(8, "big")))
+    parts.append(_fixed64(11, p.observed_ns))
+    parts.append(_ld(12, names.EVENT_API_REQUEST.encode()))
+    return b"".join(parts)
+
+
+def encode_pending(
+    batch: Sequence[PendingLog], resource: Any, scope: Any, compat: bool, cache: _Cache
+) -> bytes:
+    """ExportLogsServiceRequest for deferred records (one resource, one scope), built
+    straight from them: no attribute dict for the fixed part, no SDK record."""
+    records = b"".join(_ld(2, _pending_record(p, compat, cache)) for p in batch)
+    body = _ld(1, attributes(1, resource.attributes, cache))
+    body += _ld(2, _ld(1, _scope(scope)) + records)
+    return _ld(1, body)
+
+
 class FastOTLPLogExporter(OTLPLogExporter):
     """The SDK's OTLP/HTTP log exporter with the direct encoder above.
 
@@ -167,3 +220,21 @@ class FastOTLPLogExporter(OTLPLogExporter):
             self._cache = _Cache()
         result = client.export(encode_logs(batch, self._cache))
         return LogRecordExportResult.SUCCESS if result.success else LogRecordExportResult.FAILURE
+
+    @property
+    def direct(self) -> bool:
+        """True when ``send`` works (the SDK's transport has the layout this pins)."""
+        return getattr(self, "_client", None) is not None
+
+    @property
+    def cache(self) -> _Cache:
+        if self._cache is None:
+            self._cache = _Cache()
+        return self._cache
+
+    def send(self, data: bytes) -> bool:
+        """POST an already encoded ExportLogsServiceRequest (the exporter thread)."""
+        client = getattr(self, "_client", None)
+        if client is None or self._shutdown:
+            return False
+        return bool(client.export(data).success)

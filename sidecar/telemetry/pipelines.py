@@ -2,8 +2,9 @@
 
 The exporter is what ``setup`` picked for the signal: tierline's direct
 encoder over OTLP/HTTP (``otlp_logs``, ``otlp_spans``) or the SDK's gRPC
-exporter. Both get what the SDK's own pipeline would hand them: log records
-built from ``PendingLog`` on the exporter thread (``logrecord.readable``);
+exporter. Log records are encoded straight from ``PendingLog`` on the exporter
+thread (``otlp_logs.encode_pending``), or for another exporter built into the
+SDK records its own pipeline would hand it (``logrecord.readable``);
 spans as they ended (the direct encoder reads ``LightSpan`` as it is, any
 other exporter gets ``ReadableSpan`` copies). Only sampled spans arrive here.
 """
@@ -23,6 +24,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from sidecar.telemetry import names
 from sidecar.telemetry.batch import Batcher
 from sidecar.telemetry.logrecord import PendingLog, readable
+from sidecar.telemetry.otlp_logs import FastOTLPLogExporter, encode_pending
 from sidecar.telemetry.queues import Gate
 from sidecar.telemetry.settings import TelemetrySettings
 from sidecar.telemetry.tracing import LightSpan, LightTracer
@@ -52,9 +54,13 @@ class LogPipeline:
         self.emit = self._batcher.put  # never blocks, never raises
 
     def _export(self, batch: Sequence[PendingLog]) -> bool:
-        scope, limits, compat = self._scope, self._limits, self._compat
-        records = [readable(p, self.resource, scope, limits, compat) for p in batch]
-        return self._exporter.export(records) == LogRecordExportResult.SUCCESS
+        scope, compat, exporter = self._scope, self._compat, self._exporter
+        if isinstance(exporter, FastOTLPLogExporter) and exporter.direct:
+            return exporter.send(
+                encode_pending(batch, self.resource, scope, compat, exporter.cache)
+            )
+        records = [readable(p, self.resource, scope, self._limits, compat) for p in batch]
+        return exporter.export(records) == LogRecordExportResult.SUCCESS
 
     def flush(self) -> bool:
         return self._batcher.flush()
