@@ -22,11 +22,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from sidecar.config import ModelConfig, Prices, ProviderConfig
 from sidecar.exchange import Usage
+from sidecar.ledger.linear import LinearPrices
 
 CostSource = Literal["genai-prices", "config", "none"]
 CostStatus = Literal["priced", "estimated", "unpriced"]
@@ -79,6 +81,13 @@ def price_from_table(prices: Prices, usage: Usage) -> float | None:
     return total / _PER_MILLION
 
 
+def _exact(table: Any, usage: Usage) -> Decimal:
+    """genai-prices' own price of ``usage`` on a price table (a ``ModelPrice``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Decimal(table.calc_price(_genai_usage(usage))["total_price"])
+
+
 def _rate(value: object) -> float | None:
     base = getattr(value, "base", value)  # genai-prices TieredPrices: the base rate
     if isinstance(base, Decimal | int | float):
@@ -113,6 +122,9 @@ class Pricer:
         self._urls = {name: p.base_url for name, p in providers.items()}
         # (upstream id, provider) -> (model ref, provider url) genai-prices knows, or None.
         self._known: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+        # (model ref, provider url) -> (genai-prices snapshot, its model info).
+        self._models: dict[tuple[str, str | None], tuple[Any, Any]] = {}
+        self._linear = LinearPrices()
 
     def price(self, model: ModelConfig, usage: Usage) -> Cost:
         if model.prices.explicit:
@@ -146,23 +158,17 @@ class Pricer:
 
     def _genai_rates(self, model: ModelConfig) -> dict[str, float | None] | None:
         """genai-prices' per-million rates for the model (base tier), or None."""
-        self._genai_price(model, Usage(input_tokens=1, output_tokens=1))
-        ref = self._known.get((model.upstream, model.provider))
+        key = (model.upstream, model.provider)
+        if key not in self._known:
+            self._genai_price(model, Usage(input_tokens=1, output_tokens=1))
+        ref = self._known.get(key)
         if ref is None:
             return None
-        from genai_prices import calc_price
-
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                probe = _genai_usage(Usage(input_tokens=1, output_tokens=1))
-                if ref[1]:
-                    calc = calc_price(probe, ref[0], provider_api_url=ref[1])
-                else:
-                    calc = calc_price(probe, ref[0])
-        except (LookupError, ValueError, KeyError, TypeError):
+            table = self._table(ref[0], ref[1])
+        except (LookupError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        raw = getattr(calc.model_price, "__dict__", {})
+        raw = getattr(table, "__dict__", {})
         return {key: _rate(raw.get(f"{key}_mtok")) for key in _RATE_KEYS}
 
     def _genai_price(self, model: ModelConfig, usage: Usage) -> float | None:
@@ -171,7 +177,7 @@ class Pricer:
             ref = self._known[key]
             if ref is None:
                 return None
-            return self._calc(usage, ref[0], ref[1])
+            return self._priced(usage, ref[0], ref[1])
         ref, usd = self._lookup(model, usage)
         if len(self._known) >= _CACHE_LIMIT:
             self._known.pop(next(iter(self._known)))
@@ -191,6 +197,29 @@ class Pricer:
                 if usd is not None:
                     return (ref, candidate_url), usd
         return None, None
+
+    def _priced(self, usage: Usage, ref: str, url: str | None) -> float | None:
+        """genai-prices' price on a model it knows: by its affine rates (``linear``, a few
+        µs) when they apply, else by ``calc_price`` (~200 µs)."""
+        try:
+            table = self._table(ref, url)
+            usd = self._linear.price(table, usage, lambda u: _exact(table, u))
+        except (LookupError, ValueError, KeyError, TypeError, AttributeError):
+            usd = None
+        return float(usd) if usd is not None else self._calc(usage, ref, url)
+
+    def _table(self, ref: str, url: str | None) -> Any:
+        """genai-prices' price table (``ModelPrice``) in force now for a model it knows."""
+        from genai_prices import data_snapshot
+
+        snapshot = data_snapshot.get_snapshot()
+        found = self._models.get((ref, url))
+        if found is None or found[0] is not snapshot:
+            if len(self._models) >= _CACHE_LIMIT:
+                self._models.clear()
+            model = snapshot.find_provider_model(ref, None, None, url)[1]
+            found = self._models[(ref, url)] = (snapshot, model)
+        return found[1].get_prices(datetime.now(tz=UTC))
 
     @staticmethod
     def _calc(usage: Usage, ref: str, url: str | None) -> float | None:
