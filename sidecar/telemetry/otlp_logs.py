@@ -28,6 +28,7 @@ from sidecar.telemetry.logrecord import (
 
 _MASK64 = (1 << 64) - 1
 _SMALL = tuple(bytes([i]) for i in range(128))
+_DOUBLE = struct.Struct("<d").pack
 
 
 def _varint(n: int) -> bytes:
@@ -161,6 +162,26 @@ def encode_logs(batch: Sequence[Any], cache: _Cache | None = None) -> bytes:
     return b"".join(out)
 
 
+def _attribute(key: bytes, value: Any) -> bytes:
+    """``_ld(6, key + _ld(2, any_value(value)))`` with ``key`` already encoded, the
+    common scalar cases inline (a record has ~20 of these)."""
+    cls = value.__class__
+    av: bytes
+    if cls is int and 0 <= value < 128:
+        av = b"\x18" + _SMALL[value]
+    elif cls is float:
+        av = b"\x21" + _DOUBLE(value)
+    elif cls is str:
+        raw: bytes = value.encode()
+        av = (b"\x0a" + _SMALL[len(raw)] if len(raw) < 128 else b"\x0a" + _varint(len(raw))) + raw
+    else:
+        av = any_value(value)
+    n = len(av)
+    kv = key + (b"\x12" + _SMALL[n] if n < 128 else b"\x12" + _varint(n)) + av
+    m = len(kv)
+    return (b"\x32" + _SMALL[m] if m < 128 else b"\x32" + _varint(m)) + kv
+
+
 def _pending_record(p: PendingLog, compat: bool, cache: _Cache) -> bytes:
     """One LogRecord message for a deferred record, as ``log_record(readable(p).log_record)``
     encodes it but for the order of the attributes."""
@@ -178,7 +199,7 @@ def _pending_record(p: PendingLog, compat: bool, cache: _Cache) -> bytes:
             kb = keys.get(k)
             if kb is None:
                 kb = keys[k] = _ld(1, k.encode())
-            parts.append(_ld(6, kb + _ld(2, any_value(v))))
+            parts.append(_attribute(kb, v))
     span = p.span
     if span.trace_flags:
         parts.append(b"\x45" + struct.pack("<I", int(span.trace_flags)))
