@@ -101,13 +101,25 @@ class DeferredTracer(trace.Tracer):
     """
 
     def __init__(self) -> None:
-        self.inner: trace.Tracer = trace.NoOpTracer()
+        self.inner = trace.NoOpTracer()
+
+    @property
+    def inner(self) -> trace.Tracer:
+        return self._inner
+
+    @inner.setter
+    def inner(self, tracer: trace.Tracer) -> None:
+        """Install ``tracer``; its own bound methods answer from now on (no forwarding
+        call per span)."""
+        self._inner = tracer
+        self.start_span = tracer.start_span  # type: ignore[method-assign]
+        self.start_as_current_span = tracer.start_as_current_span  # type: ignore[method-assign]
 
     def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
-        return self.inner.start_span(*args, **kwargs)
+        return self._inner.start_span(*args, **kwargs)
 
     def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
-        return self.inner.start_as_current_span(*args, **kwargs)
+        return self._inner.start_as_current_span(*args, **kwargs)
 
 
 @dataclass

@@ -13,7 +13,8 @@ values it owns. ``LightTracer`` keeps the SDK's semantics where they show:
   trace flags sampled and random-trace-id as the SDK sets them;
 - status as ``Span.set_status`` (OK is final, UNSET ignored); attributes as
   given (tierline's are valid by construction; no limits are applied);
-- ``start_as_current_span`` is the API's ``use_span`` around ``start_span``.
+- ``start_as_current_span`` is the API's ``use_span`` around ``start_span``
+  (``CurrentSpan``, the same rules without its two generator layers).
 
 An ended, sampled span goes into the traces ``Batcher``; the exporter thread
 encodes it (``otlp_spans``, the attributes it reads are the ``ReadableSpan``
@@ -25,12 +26,11 @@ from __future__ import annotations
 import random
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.context import Context
+from opentelemetry.context import Context, attach, detach
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.sampling import Decision, Sampler
@@ -209,7 +209,6 @@ class LightTracer(trace.Tracer):
         result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
         return result.decision, result.trace_state, dict(result.attributes or {})
 
-    @contextmanager  # (the API's own decorator for this is private)
     def start_as_current_span(  # type: ignore[override]
         self,
         name: str,
@@ -221,15 +220,36 @@ class LightTracer(trace.Tracer):
         record_exception: bool = True,
         set_status_on_exception: bool = True,
         end_on_exit: bool = True,
-    ) -> Iterator[trace.Span]:
+    ) -> CurrentSpan:
         span = self.start_span(name, context, kind, attributes, links, start_time)
-        with trace.use_span(
-            span,
-            end_on_exit=end_on_exit,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-        ) as current:
-            yield current
+        return CurrentSpan(span, end_on_exit, record_exception, set_status_on_exception)
+
+
+class CurrentSpan:
+    """The API's ``use_span`` as a plain context manager (no generators): the span is
+    current inside the block; an ``Exception`` escaping it is recorded and sets the
+    status as asked; the span ends on exit when ``end_on_exit``."""
+
+    __slots__ = ("_span", "_end", "_record", "_status", "_token")
+
+    def __init__(self, span: trace.Span, end: bool, record: bool, status: bool) -> None:
+        self._span, self._end, self._record, self._status = span, end, record, status
+
+    def __enter__(self) -> trace.Span:
+        self._token = attach(trace.set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        detach(self._token)
+        span = self._span
+        if isinstance(exc, Exception) and span.is_recording():
+            if self._record:
+                span.record_exception(exc)
+            if self._status:
+                description = f"{type(exc).__name__}: {exc}"
+                span.set_status(Status(StatusCode.ERROR, description))
+        if self._end:
+            span.end()
 
 
 def readable(span: LightSpan) -> ReadableSpan:

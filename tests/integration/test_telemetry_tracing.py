@@ -125,3 +125,25 @@ def test_default_sampler_follows_a_parent_that_was_not_sampled() -> None:
     with tracer.start_as_current_span("root") as root:
         assert root.is_recording()
     assert [s.name for s in ended] == ["root"]
+
+
+def test_an_exception_escaping_the_current_span_is_recorded_as_the_sdk_does() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE, shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    light, ended = _light(None)
+    for tracer in (provider.get_tracer("tierline"), light):
+        for record in (True, False):
+            try:
+                with tracer.start_as_current_span("s", record_exception=record) as span:
+                    assert trace.get_current_span() is span
+                    raise ValueError("boom")
+            except ValueError:
+                pass
+            assert trace.get_current_span() is trace.INVALID_SPAN
+    sdk = memory.get_finished_spans()
+    for theirs, mine in zip(sdk, ended, strict=True):
+        assert [e.name for e in mine.events] == [e.name for e in theirs.events]
+        assert mine.status.status_code == theirs.status.status_code == trace.StatusCode.ERROR
+        assert mine.status.description == theirs.status.description == "ValueError: boom"
+    provider.shutdown()
