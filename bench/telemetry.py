@@ -9,8 +9,8 @@
 
 Each server (fake provider, OTLP receiver, one tierline per configuration) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
-over the modes (JSON answers, 20-chunk SSE streams) and the configurations for ``--rounds``
-rounds so drift hits all alike; the reported figures are per mode the median throughput per
+over the modes (JSON answers, 20-chunk SSE streams) and the configurations (their order
+rotated every round) for ``--rounds`` rounds so drift hits all alike; the reported figures are per mode the median throughput per
 configuration with its loss against "off" (target < 15% at concurrency 64), and the median
 CPU ms per request of the tierline process (/proc), the steadier figure on a shared machine.
 
@@ -307,9 +307,10 @@ async def _run(args: argparse.Namespace) -> list[Phase]:
         await asyncio.sleep(2.0)  # the warm-up's records leave before the first reset
         idle = {name: await _idle_cpu(server) for name, server in servers.items()}
         phases = []
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for mode in modes:
-                for name in CONFIGS:
+                shift = round_ % len(CONFIGS)  # each config takes each position in turn
+                for name in (*CONFIGS[shift:], *CONFIGS[:shift]):
                     phase = await _phase(
                         servers[name], otlp, mode, args.requests, args.concurrency, idle[name]
                     )
