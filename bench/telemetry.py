@@ -10,9 +10,10 @@
 Each server (fake provider, OTLP receiver, one tierline per configuration) runs in its own
 subprocess; the load generator (closed loop, aiohttp) is this process. Phases alternate
 over the modes (JSON answers, 20-chunk SSE streams) and the configurations (their order
-rotated every round) for ``--rounds`` rounds so drift hits all alike; the reported figures are per mode the median throughput per
-configuration with its loss against "off" (target < 15% at concurrency 64), and the median
-CPU ms per request of the tierline process (/proc), the steadier figure on a shared machine.
+rotated every round) for ``--rounds`` rounds so drift hits all alike; the reported figures
+are per mode the median throughput per configuration with its loss against "off" (target
+< 15% at concurrency 64), and the median CPU ms per request of the tierline process
+(/proc), the steadier figure on a shared machine.
 
 The receiver stands in for a collector that, deployed, runs on another machine: during a
 phase it only accepts each OTLP/HTTP request and keeps its body (protobuf); after the phase
@@ -126,9 +127,7 @@ def _start(kind: str, upstream: str = "", otlp: str = "") -> Server:
     argv = [sys.executable, os.path.abspath(__file__), "--serve", kind,
             "--upstream", upstream, "--otlp", otlp]  # fmt: skip
     env = {**os.environ, **SAMPLED_ENV} if kind == "sampled" else None
-    process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-    )
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     if not line.startswith("PORT "):
@@ -335,6 +334,7 @@ def summary(phases: Sequence[Phase], concurrency: int, requests: int) -> list[st
         f"{'receiver':>10}  verdict",
     ]
     for mode in modes:
+
         def median(config: str, key: str, mode: str = mode) -> float:
             values = [getattr(p, key) for p in phases if p.config == config and p.mode == mode]
             return float(statistics.median(values))
@@ -411,6 +411,7 @@ def span_costs(n: int = 20_000) -> list[str]:
     sdk.add_span_processor(SimpleSpanProcessor(memory))
     tracer = sdk.get_tracer("tierline")
     attrs = client_span_attributes(plan, model, provider, url, "r")
+
     def validate() -> None:
         BoundedAttributes(128, attrs, False)
         BoundedAttributes(128, server_attrs, False)
