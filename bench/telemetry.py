@@ -431,10 +431,10 @@ def span_costs(n: int = 20_000) -> list[str]:
 
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-    from sidecar.telemetry.tracing import LightTracer
+    from sidecar.telemetry.tracing import LightTracer, Sampling
 
     ended: list[Any] = []
-    light = LightTracer(None, Resource({"service.name": "bench"}),
+    light = LightTracer(Sampling(1 << 64, True), Resource({"service.name": "bench"}),
                         InstrumentationScope("tierline"), ended.append)  # fmt: skip
 
     def light_recorded() -> None:

@@ -27,7 +27,7 @@ from sidecar.telemetry.logrecord import PendingLog, readable
 from sidecar.telemetry.otlp_logs import FastOTLPLogExporter, encode_pending
 from sidecar.telemetry.queues import Gate
 from sidecar.telemetry.settings import TelemetrySettings
-from sidecar.telemetry.tracing import LightSpan, LightTracer
+from sidecar.telemetry.tracing import LightSpan, LightTracer, Sampling
 from sidecar.telemetry.tracing import readable as readable_span
 
 _DELAY_S = 1.0  # at most this long between a record and its export
@@ -79,7 +79,7 @@ class SpanPipeline:
         resource: Resource,
         gate: Gate,
         settings: TelemetrySettings,
-        sampler: Sampler | None,
+        sampler: Sampler | Sampling,
     ) -> None:
         from sidecar.telemetry.otlp_spans import FastOTLPSpanExporter
 

@@ -39,7 +39,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace import sampling as sampling_api
 from opentelemetry.sdk.trace.sampling import Sampler
 from prometheus_client import CollectorRegistry
 
@@ -48,6 +48,7 @@ from sidecar.telemetry.histograms import HistogramProducer
 from sidecar.telemetry.pipelines import LogPipeline, SpanPipeline
 from sidecar.telemetry.queues import CountingMetricExporter, Gate
 from sidecar.telemetry.settings import ExportTarget, Signal, TelemetrySettings
+from sidecar.telemetry.tracing import Sampling
 
 
 def _temporality(settings: TelemetrySettings) -> dict[type, Any]:
@@ -188,9 +189,7 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     traces = None
     if settings.traces is not None:
         exporter = _exporter("traces", settings.traces, settings.timeout_s)
-        # The default sampler is decided inline by the tracer (None), others by the SDK's.
-        default = settings.sampler == "parentbased_always_on"
-        sampler = None if default else build_sampler(settings)
+        sampler = sampling(settings)
         traces = SpanPipeline(exporter, resource, gates["traces"], settings, sampler)
     tracer: trace.Tracer = traces.tracer if traces is not None else trace.NoOpTracer()
     return Telemetry(
@@ -219,16 +218,28 @@ def _prometheus_reader(registry: CollectorRegistry, producer: HistogramProducer)
     return Reader(registry=registry)
 
 
+def sampling(settings: TelemetrySettings) -> Sampling:
+    """``build_sampler``'s decision, for the LightTracer to take inline."""
+    bound = {
+        "always_on": 1 << 64,
+        "always_off": 0,
+        "traceidratio": sampling_api.TraceIdRatioBased.get_bound_for_rate(settings.sampler_ratio),
+    }[settings.sampler.removeprefix("parentbased_")]
+    return Sampling(bound, settings.sampler.startswith("parentbased"))
+
+
 def build_sampler(settings: TelemetrySettings) -> Sampler:
     """The SDK sampler ``OTEL_TRACES_SAMPLER`` / ``_ARG`` name (read from the settings' env,
     not the process's, so each app decides its own)."""
     ratio = settings.sampler_ratio
     base: Sampler = {
-        "always_on": sampling.ALWAYS_ON,
-        "always_off": sampling.ALWAYS_OFF,
-        "traceidratio": sampling.TraceIdRatioBased(ratio),
-        "parentbased_always_on": sampling.ALWAYS_ON,
-        "parentbased_always_off": sampling.ALWAYS_OFF,
-        "parentbased_traceidratio": sampling.TraceIdRatioBased(ratio),
+        "always_on": sampling_api.ALWAYS_ON,
+        "always_off": sampling_api.ALWAYS_OFF,
+        "traceidratio": sampling_api.TraceIdRatioBased(ratio),
+        "parentbased_always_on": sampling_api.ALWAYS_ON,
+        "parentbased_always_off": sampling_api.ALWAYS_OFF,
+        "parentbased_traceidratio": sampling_api.TraceIdRatioBased(ratio),
     }[settings.sampler]
-    return sampling.ParentBased(base) if settings.sampler.startswith("parentbased") else base
+    if settings.sampler.startswith("parentbased"):
+        return sampling_api.ParentBased(base)
+    return base

@@ -5,8 +5,9 @@ Why not the SDK's: its two spans per request (SERVER and CLIENT) cost about
 ``ReadableSpan`` copy at end); tierline's spans are few, flat and built from
 values it owns. ``LightTracer`` keeps the SDK's semantics where they show:
 
-- the configured SDK ``Sampler`` decides (``OTEL_TRACES_SAMPLER`` / ``_ARG``,
-  parent-based by default) with the same inputs; a dropped span is the API's
+- the configured sampler decides (``OTEL_TRACES_SAMPLER`` / ``_ARG``, parent-based
+  by default; the built-in ones inline as ``Sampling``, any other SDK ``Sampler``
+  with the same inputs as the SDK gives it); a dropped span is the API's
   ``NonRecordingSpan`` carrying fresh ids, so its children follow it;
 - ids as the SDK's random generator makes them; a child continues its
   parent's trace (a W3C ``traceparent`` the client sent, or the SERVER span);
@@ -27,6 +28,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
@@ -53,6 +55,25 @@ _FLAGS = {
     for r in (False, True)
 }
 _UNSET = Status(StatusCode.UNSET)
+
+
+_ID_LIMIT = (1 << 64) - 1  # TraceIdRatioBased reads the low 64 bits of the trace id
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """The built-in samplers (``OTEL_TRACES_SAMPLER``) decided inline, as the SDK's
+    decide: a span without a parent is sampled when the low 64 bits of its trace id are
+    below ``bound`` (always_on: 2**64, always_off: 0, traceidratio: the SDK's bound for
+    the ratio); with ``parent_based`` a span with a parent follows the parent's flag."""
+
+    bound: int
+    parent_based: bool
+
+    def sampled(self, parent: SpanContext | None, trace_id: int) -> bool:
+        if parent is not None and self.parent_based:
+            return bool(parent.trace_flags.sampled)
+        return trace_id & _ID_LIMIT < self.bound
 
 
 class LightSpan(trace.Span):
@@ -146,13 +167,13 @@ class LightTracer(trace.Tracer):
 
     def __init__(
         self,
-        sampler: Sampler | None,
+        sampler: Sampler | Sampling,
         resource: Resource,
         scope: InstrumentationScope,
         on_end: Callable[[LightSpan], None],
     ) -> None:
-        """``sampler`` None: the default ``parentbased_always_on``, decided inline (the
-        SDK's ParentBased(ALWAYS_ON) costs a third of a span here)."""
+        """``sampler``: an SDK sampler, or a built-in one as ``Sampling`` (decided inline:
+        the SDK's sampler objects cost a third of a span here)."""
         self.sampler, self.resource, self.scope, self.on_end = sampler, resource, scope, on_end
         self._bits = random.getrandbits
 
@@ -201,12 +222,13 @@ class LightTracer(trace.Tracer):
         links: Sequence[Link] | None,
     ) -> tuple[Decision, TraceState | None, dict[str, Any]]:
         """The sampler's decision, the new span's trace state and its first attributes."""
-        if self.sampler is None:  # parent-based, always on: follow the parent, else sample
-            sampled = parent is None or parent.trace_flags.sampled
-            decision = Decision.RECORD_AND_SAMPLE if sampled else Decision.DROP
+        sampler = self.sampler
+        if isinstance(sampler, Sampling):
+            if not sampler.sampled(parent, trace_id):
+                return Decision.DROP, parent.trace_state if parent is not None else None, {}
             state = parent.trace_state if parent is not None else None
-            return decision, state, dict(attributes) if attributes else {}
-        result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
+            return Decision.RECORD_AND_SAMPLE, state, dict(attributes) if attributes else {}
+        result = sampler.should_sample(context, trace_id, name, kind, attributes, links)
         return result.decision, result.trace_state, dict(result.attributes or {})
 
     def start_as_current_span(  # type: ignore[override]

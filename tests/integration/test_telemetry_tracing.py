@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from opentelemetry import trace
@@ -21,10 +22,12 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from sidecar.telemetry.otlp_spans import encode_spans
-from sidecar.telemetry.tracing import LightSpan, LightTracer, readable
+from sidecar.telemetry.setup import build_sampler, sampling
+from sidecar.telemetry.tracing import LightSpan, LightTracer, Sampling, readable
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 RESOURCE = Resource({"service.name": "t"})
+DEFAULT = Sampling(1 << 64, True)  # parentbased_always_on
 
 
 def _scenario(tracer: Any) -> None:
@@ -73,7 +76,7 @@ def _normalised(request: ExportTraceServiceRequest) -> list[dict[str, Any]]:
     return out
 
 
-def _light(sampler: Sampler) -> tuple[LightTracer, list[LightSpan]]:
+def _light(sampler: Sampler | Sampling) -> tuple[LightTracer, list[LightSpan]]:
     ended: list[LightSpan] = []
     return LightTracer(sampler, RESOURCE, InstrumentationScope("tierline"), ended.append), ended
 
@@ -84,7 +87,7 @@ def test_light_spans_equal_the_sdk_spans_on_the_wire() -> None:
     provider.add_span_processor(SimpleSpanProcessor(memory))
     _scenario(provider.get_tracer("tierline"))
     sdk = memory.get_finished_spans()
-    for sampler in (ParentBased(ALWAYS_ON), None):  # None: the default, decided inline
+    for sampler in (ParentBased(ALWAYS_ON), DEFAULT):  # the SDK's, and decided inline
         tracer, ended = _light(sampler)
         _scenario(tracer)
         assert len(ended) == len(sdk) == 4
@@ -116,7 +119,7 @@ def test_sampled_out_spans_are_not_recorded_and_their_children_follow() -> None:
 
 
 def test_default_sampler_follows_a_parent_that_was_not_sampled() -> None:
-    tracer, ended = _light(None)
+    tracer, ended = _light(DEFAULT)
     unsampled = TRACEPARENT[:-2] + "00"
     parent = TraceContextTextMapPropagator().extract({"traceparent": unsampled})
     with tracer.start_as_current_span("server", context=parent) as server:
@@ -131,7 +134,7 @@ def test_an_exception_escaping_the_current_span_is_recorded_as_the_sdk_does() ->
     memory = InMemorySpanExporter()
     provider = TracerProvider(resource=RESOURCE, shutdown_on_exit=False)
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    light, ended = _light(None)
+    light, ended = _light(DEFAULT)
     for tracer in (provider.get_tracer("tierline"), light):
         for record in (True, False):
             try:
@@ -147,3 +150,27 @@ def test_an_exception_escaping_the_current_span_is_recorded_as_the_sdk_does() ->
         assert mine.status.status_code == theirs.status.status_code == trace.StatusCode.ERROR
         assert mine.status.description == theirs.status.description == "ValueError: boom"
     provider.shutdown()
+
+
+def test_inline_sampling_decides_as_the_sdk_samplers() -> None:
+    from sidecar.config import TelemetryConfig
+    from sidecar.telemetry.settings import resolve_settings
+
+    rng = random.Random(3)
+    names = ("always_on", "always_off", "traceidratio")
+    for name in (*names, *(f"parentbased_{n}" for n in names)):
+        settings = resolve_settings(
+            TelemetryConfig(), {"OTEL_TRACES_SAMPLER": name, "OTEL_TRACES_SAMPLER_ARG": "0.3"}
+        )
+        sdk, inline = build_sampler(settings), sampling(settings)
+        for _ in range(300):
+            trace_id = rng.getrandbits(128)
+            for flags in (None, 0, 1):
+                parent = None
+                context = None
+                if flags is not None:
+                    parent = trace.SpanContext(trace_id, rng.getrandbits(64), True,
+                                               trace.TraceFlags(flags))  # fmt: skip
+                    context = trace.set_span_in_context(trace.NonRecordingSpan(parent))
+                want = sdk.should_sample(context, trace_id, "s").decision.is_sampled()
+                assert inline.sampled(parent, trace_id) == want, (name, flags)
