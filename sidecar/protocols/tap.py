@@ -13,10 +13,12 @@ parsing twice.
 
 Output received is counted as it passes (``received``: characters of text,
 reasoning and tool-argument deltas; located with ``bytes.find`` in the Anthropic
-text deltas it does not parse). A response that ends (normally or aborted) without its final
-usage gets ``usage`` with output estimated as received / 4 and
-``estimated=True``; input stays what the provider reported, if anything (the
-recorder estimates it from the request otherwise).
+text deltas it does not parse; runs of plain OpenAI text deltas are counted only
+when ``received`` is read, which ``usage`` does only when the final usage never came:
+the regex over every run cost more than the rest of the relay). A response that
+ends (normally or aborted) without its final usage gets ``usage`` with output
+estimated as received / 4 and ``estimated=True``; input stays what the provider
+reported, if anything (the recorder estimates it from the request otherwise).
 
 Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``.
 """
@@ -46,8 +48,10 @@ _OPENAI_TEXT_RE = re.compile(
 )
 # The common run (compact JSON, text only): a literal prefix the regex engine finds fast.
 _OPENAI_CONTENT_RE = re.compile(rb'"content":"([^"\\]*(?:\\.[^"\\]*)*)"')
+_CONTENT_KEY = b'"content":"'
 _OTHER_TEXT = (b'"reasoning', b'"refusal"', b'"content": ')
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
+_HOLD_MAX = 256 * 1024  # plain-run bytes held uncounted per stream, at most
 
 
 def _string_len(data: bytes, keys: tuple[bytes, ...]) -> int:
@@ -125,10 +129,29 @@ class Tap(ABC):
         self.finish_reason: str | None = None
         self.error: dict[str, Any] | None = None  # an in-stream error event's payload
         self.last: dict[str, Any] | None = None
-        self.received = 0  # output characters seen (text, reasoning, tool arguments)
+        self._counted = 0  # output characters counted as events were read
+        self._held: list[bytes] = []  # plain runs not counted yet (see ``count_plain``)
+        self._held_size = 0
         self._usage: dict[str, Any] = {}
         self._final = False  # the response's final usage arrived
         self._tools: dict[int, list[Any]] = {}  # index -> [id, name, [argument parts]]
+
+    @property
+    def received(self) -> int:
+        """Output characters seen (text, reasoning, tool arguments), plain runs included."""
+        if self._held:
+            self._settle()
+        return self._counted
+
+    def _settle(self) -> None:
+        """Count the plain runs held by ``count_plain``."""
+        held, self._held, self._held_size = self._held, [], 0
+        for data in held:
+            self._counted += self._plain_chars(data)
+
+    def _plain_chars(self, data: bytes) -> int:
+        """Output characters in a plain run (the subclass that accepts runs knows how)."""
+        return 0
 
     @property
     def has_usage(self) -> bool:
@@ -166,8 +189,17 @@ class Tap(ABC):
         return 0
 
     def count_plain(self, data: bytes) -> None:
-        """Account for a run ``plain_prefix`` measured; never called while it returns 0."""
-        return None
+        """Account for a run ``plain_prefix`` measured; never called while it returns 0.
+
+        Its characters only matter when the final usage never comes, so the run is held
+        (a reference to bytes being forwarded anyway) and counted when ``received`` is
+        read; past ``_HOLD_MAX`` held bytes they are counted at once (memory stays
+        bounded on a long stream)."""
+        self.last = None
+        self._held.append(data)
+        self._held_size += len(data)
+        if self._held_size > _HOLD_MAX:
+            self._settle()
 
     @abstractmethod
     def feed(self, event: SSEEvent) -> bool:
@@ -175,9 +207,14 @@ class Tap(ABC):
 
 
 class OpenAITap(Tap):
-    """Chat Completions: every chunk is parsed (they all may carry tool deltas or usage)."""
+    """Chat Completions: every chunk is parsed (they all may carry tool deltas or usage),
+    except runs ``plain_prefix`` accepts (see there)."""
 
     kind = "openai"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._template: tuple[bytes, bytes] | None = None  # plain event: before, after text
 
     def json_body(self, obj: dict[str, Any]) -> None:
         self.model = obj.get("model") if isinstance(obj.get("model"), str) else None
@@ -189,11 +226,11 @@ class OpenAITap(Tap):
                 continue
             self.finish_reason = choice.get("finish_reason") or self.finish_reason
             message = choice.get("message") or {}
-            self.received += _text_len(message, _OPENAI_KEYS)
+            self._counted += _text_len(message, _OPENAI_KEYS)
             for i, call in enumerate(message.get("tool_calls") or ()):
                 fn = call.get("function") or {}
                 self._tools[i] = [call.get("id"), fn.get("name"), [fn.get("arguments") or ""]]
-                self.received += _text_len(fn, ("arguments",))
+                self._counted += _text_len(fn, ("arguments",))
 
     def feed(self, event: SSEEvent) -> bool:
         """Every chunk is parsed: one ``orjson.loads`` of a chunk costs less than
@@ -234,20 +271,31 @@ class OpenAITap(Tap):
                 if key in _OPENAI_TEXT_KEYS:
                     content = True
                     if isinstance(value, str):
-                        self.received += len(value)
+                        self._counted += len(value)
                 elif key == "tool_calls":
                     content = True
                     for call in value:
                         self._tool_delta(call)
+        if content and self._template is None:
+            self._template = _template(event.raw, obj)
         return content
 
     def plain_prefix(self, data: bytes) -> int:
         """``data`` holds whole events (it starts at one and ends after a blank line); the
         leading ones with no tool call, non-null finish reason, usage object, error,
-        comment or named event only matter for their text lengths. A few C-level scans
-        over the run instead of a parse per event."""
+        comment or named event only matter for their text lengths.
+
+        Providers write every text delta of a stream alike but for the text, so the first
+        one read (``_template``: the bytes before and after its text) usually describes
+        the whole run: then a few counts over the run prove it (as many events as
+        template heads and tails). Otherwise each marker that would need a parse is
+        looked for (a C-level scan per marker)."""
         if not data.startswith(b"data: "):
             return 0
+        if self._template is not None:
+            cut = _template_cut(data, *self._template)
+            if cut:
+                return cut
         cut = len(data)
         for marker in _NOT_PLAIN:
             pos = data.find(marker, 0, cut)
@@ -258,12 +306,11 @@ class OpenAITap(Tap):
                     return 0
         return cut
 
-    def count_plain(self, data: bytes) -> None:
-        """Account for a run ``plain_prefix`` accepted: text lengths, escapes as written."""
+    def _plain_chars(self, data: bytes) -> int:
+        """Text lengths in a run ``plain_prefix`` accepted, escapes as written."""
         other = any(key in data for key in _OTHER_TEXT)
         pattern = _OPENAI_TEXT_RE if other else _OPENAI_CONTENT_RE
-        self.received += sum(map(len, pattern.findall(data)))
-        self.last = None
+        return sum(map(len, pattern.findall(data)))
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
         index = call.get("index", len(self._tools))
@@ -275,7 +322,7 @@ class OpenAITap(Tap):
             slot[1] = fn["name"]
         if fn.get("arguments"):
             slot[2].append(fn["arguments"])
-            self.received += len(fn["arguments"])
+            self._counted += len(fn["arguments"])
 
 
 class AnthropicTap(Tap):
@@ -292,11 +339,11 @@ class AnthropicTap(Tap):
         for i, block in enumerate(obj.get("content") or ()):
             if not isinstance(block, dict):
                 continue
-            self.received += _text_len(block, ("text", "thinking"))
+            self._counted += _text_len(block, ("text", "thinking"))
             if block.get("type") == "tool_use":
                 args = orjson.dumps(block.get("input", {})).decode()
                 self._tools[i] = [block.get("id"), block.get("name"), [args]]
-                self.received += len(args)
+                self._counted += len(args)
 
     def feed(self, event: SSEEvent) -> bool:
         self.last = None
@@ -307,12 +354,12 @@ class AnthropicTap(Tap):
                 delta = obj.get("delta") or {}
                 slot = self._tools.get(obj.get("index", -1))
                 partial = delta.get("partial_json") or ""
-                self.received += len(partial)
+                self._counted += len(partial)
                 if slot is not None:
                     slot[2].append(partial)
                 return True
             data = event.data  # an empty text or thinking delta is not content yet
-            self.received += _string_len(data, _ANTHROPIC_TEXT)
+            self._counted += _string_len(data, _ANTHROPIC_TEXT)
             return b'"text":""' not in data and b'"thinking":""' not in data
         if name == "content_block_start":
             return self._block_start(event)
@@ -362,6 +409,49 @@ class AnthropicTap(Tap):
             obj = None
         self.last = obj if isinstance(obj, dict) else None
         return self.last or {}
+
+
+def _template(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
+    """(head, tail) around the text of a chunk that is one text delta and nothing else
+    (``data: {...,"delta":{"content":"`` and ``"},...,"finish_reason":null}...}``); None
+    for any other chunk."""
+    choices = obj.get("choices")
+    if type(choices) is not list or len(choices) != 1 or obj.get("usage") is not None:
+        return None
+    choice = choices[0]
+    delta = choice.get("delta") if isinstance(choice, dict) else None
+    if not isinstance(delta, dict) or list(delta) != ["content"] or "error" in obj:
+        return None
+    if choice.get("finish_reason") is not None or not isinstance(delta["content"], str):
+        return None
+    start = raw.find(_CONTENT_KEY)
+    if start < 0 or raw.find(_CONTENT_KEY, start + 1) >= 0:
+        return None
+    start += len(_CONTENT_KEY)
+    end = raw.find(b'"', start)
+    while end > 0 and _escaped(raw, end):
+        end = raw.find(b'"', end + 1)
+    head, tail = raw[:start], raw[end:]
+    if end < 0 or b"\n" in head or not tail.endswith(b"\n\n") or b"\n" in tail[:-2]:
+        return None
+    return head, tail
+
+
+def _template_cut(data: bytes, head: bytes, tail: bytes) -> int:
+    """Length of the leading run of ``data`` made only of events shaped head+text+tail
+    (0: not the case for the run as far as its last tail). A tail ends in the blank line,
+    and neither head nor tail can occur inside a JSON string (their quotes would be
+    escaped there), so as many heads and tails as events means each event is one."""
+    if not data.startswith(head):
+        return 0
+    end = data.rfind(tail)
+    if end < 0:
+        return 0
+    cut = end + len(tail)
+    events = data.count(b"\n\n", 0, cut)
+    if data.count(head, 0, cut) != events or data.count(tail, 0, cut) != events:
+        return 0
+    return cut if data.find(b"\r", 0, cut) < 0 else 0
 
 
 def make_tap(kind: str) -> Tap:

@@ -60,3 +60,55 @@ def test_usage_chunk_is_parsed_and_an_aborted_stream_is_estimated() -> None:
              "completion_tokens": 12}}  # fmt: skip
     _forward(b"data: " + orjson.dumps(usage) + b"\n\n", decoder, tap, encoder)
     assert not tap.usage.estimated and tap.usage.output_tokens == 12
+
+
+def _learned(name: str = "m") -> tuple[SSEDecoder, Tap, StreamEncoder]:
+    """Primed with a chunk that is one text delta and nothing else: the tap learns the
+    shape of the stream's text deltas from it."""
+    decoder, tap, encoder = SSEDecoder(), make_tap("openai"), _encoder(name)
+    _encode(decoder.feed(_chunk({"content": "Hi"})), tap, encoder)
+    return decoder, tap, encoder
+
+
+TOOL = _chunk(
+    {"tool_calls": [{"index": 0, "id": "t", "function": {"name": "f", "arguments": "{}"}}]}
+)
+REASONING = _chunk({"content": "x", "reasoning": "why"})  # two keys: not the learned shape
+RUNS = [
+    [_chunk({"content": "a"}), _chunk({"content": 'b "q" c\\'})],
+    [_chunk({"content": "a"}), TOOL, _chunk({"content": "b"})],
+    [_chunk({"content": "a"}), _chunk({"content": "b"}), _chunk({}, finish="stop")],
+    [_chunk({"content": "a"}), REASONING, _chunk({"content": "b"})],
+    [_chunk({"content": "a"}), b": keep-alive\n\n", _chunk({"content": "b"})],
+    [_chunk({"content": "a"}), b'data: {"error":{"message":"boom"}}\n\n'],
+    [_chunk({"content": "a"}).replace(b"\n\n", b"\r\n\r\n"), _chunk({"content": "b"})],
+    [_chunk({"content": "a"}, model="other"), _chunk({"content": "b"})],
+]
+
+
+def test_a_learned_text_delta_shape_reads_every_run_as_event_by_event_would() -> None:
+    """Whatever the run holds, the learned shape gives the same client bytes, tool
+    calls, finish reason and text count as the marker scan (and, escapes aside, as
+    reading it event by event)."""
+    for run in RUNS:
+        data = b"".join(run)
+        results = []
+        for start in (_learned, _primed):
+            decoder, tap, encoder = start("m")
+            out = _forward(data, decoder, tap, encoder) + _encode(decoder.flush(), tap, encoder)
+            counted = tap.received - len("Hi")
+            results.append((out, tap.tool_calls, tap.finish_reason, tap.error, counted))
+            event_by_event = make_tap("openai")
+            for event in SSEDecoder().feed(data):
+                event_by_event.feed(event)
+            if b"\\" not in data:  # a plain run counts escapes as written
+                assert counted == event_by_event.received, run
+        assert results[0] == results[1], run
+
+
+def test_the_learned_shape_takes_a_whole_run_of_text_deltas_at_once() -> None:
+    _, tap, _ = _learned()
+    run = b"".join(_chunk({"content": c}) for c in ("a", "b", "c"))
+    assert tap.plain_prefix(run + _chunk({}, finish="stop")) == len(run)
+    assert tap.plain_prefix(run + TOOL + run) == len(run)  # the markers find the tool call
+    assert tap.plain_prefix(TOOL + run) == 0
