@@ -21,7 +21,7 @@ it decodes them all (``opentelemetry-proto``) and the bench checks that every lo
 (one per request) and, with traces, every span (two per request) arrived. The phase's CPU
 is read once they have, so it includes tierline's export of the phase's last batch.
 
-    python bench/telemetry.py                  # json and stream, 6 rounds: about 5 min here
+    python bench/telemetry.py                  # json and stream, 10 rounds: 4-5 min here
     python bench/telemetry.py --mode stream --requests 300 --rounds 3
     python bench/telemetry.py --spans          # where the CPU of two spans goes (seconds)
 """
@@ -325,13 +325,14 @@ async def _run(args: argparse.Namespace) -> list[Phase]:
 
 
 def summary(phases: Sequence[Phase], concurrency: int, requests: int) -> list[str]:
-    """Per mode: median req/s and loss against "off", median tierline CPU ms/request."""
+    """Per mode: median req/s and loss against "off", median tierline CPU ms/request, and
+    the loss that CPU alone would give a CPU-bound tierline (1 - CPU off / CPU on)."""
     modes = [m for m in MODES if any(p.mode == m for p in phases)]
     rounds = sum(1 for p in phases if p.config == "off" and p.mode == modes[0])
     lines = [
         f"c={concurrency}, {requests} req/phase, medians of {rounds} interleaved rounds",
         f"{'mode':<7}{'config':<9}{'req/s':>6}{'loss':>8}{'CPU ms/req':>12}{'+CPU':>8}"
-        f"{'receiver':>10}  verdict",
+        f"{'CPU loss':>10}{'receiver':>10}  verdict (throughput loss)",
     ]
     for mode in modes:
 
@@ -347,7 +348,8 @@ def summary(phases: Sequence[Phase], concurrency: int, requests: int) -> list[st
             verdict = "PASS" if loss < TARGET_LOSS else "MISS"
             lines.append(
                 f"{mode:<7}{config:<9}{rps:>6.0f}{loss * 100:>7.1f}%{cpu:>12.3f}"
-                f"{cpu - cpu_off:>+8.3f}{median(config, 'receiver_cpu_ms'):>10.3f}  "
+                f"{cpu - cpu_off:>+8.3f}{(1 - cpu_off / cpu) * 100:>9.1f}%"
+                f"{median(config, 'receiver_cpu_ms'):>10.3f}  "
                 f"{verdict} (< {TARGET_LOSS * 100:.0f}%)"
             )
     return lines
@@ -470,7 +472,7 @@ def span_costs(n: int = 20_000) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--requests", type=int, default=600, help="requests per phase")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds of every config")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of every config")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--mode", choices=("both", *MODES), default="both",
                         help="JSON answers, 20-chunk SSE streams, or both interleaved")  # fmt: skip
