@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from aiohttp import ClientSession, TCPConnector, web
 from opentelemetry import trace
 
+from sidecar import heap
 from sidecar.access_log import AccessLog, Observer
 from sidecar.config import Config
 from sidecar.ingress.info import add_health_routes, add_routes
@@ -150,11 +151,15 @@ def make_runner(app: web.Application) -> web.AppRunner:
 
 
 async def run_server(
-    config: Config, stop: asyncio.Event | None = None, listening: asyncio.Event | None = None
+    config: Config,
+    stop: asyncio.Event | None = None,
+    listening: asyncio.Event | None = None,
+    settle_heap: bool = False,
 ) -> None:
     """Serve until ``stop`` is set (default: SIGINT/SIGTERM), then shut down gracefully.
 
-    ``listening`` is set once both listeners accept connections. On stop,
+    ``listening`` is set once both listeners accept connections; ``settle_heap``
+    (the ``tierline serve`` process) then calls ``sidecar.heap.settle``. On stop,
     readiness turns false first, in-flight requests get up to 30 s, then the
     admin listener closes last so probes see the drain.
     """
@@ -175,6 +180,8 @@ async def run_server(
                 {"event": "admin_listening", "url": f"http://{admin_host}:{server.admin_port}"}
             )
         stop = stop or _signal_event()
+        if settle_heap:
+            heap.settle()
         if listening is not None:
             listening.set()
         await stop.wait()
@@ -199,4 +206,4 @@ def _signal_event() -> asyncio.Event:
 
 def serve(config: Config) -> None:
     """``tierline serve``: run until SIGINT/SIGTERM."""
-    asyncio.run(run_server(config))
+    asyncio.run(run_server(config, settle_heap=True))

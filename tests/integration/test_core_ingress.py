@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
+from sidecar import heap
 from sidecar.app import RUNTIME, build_admin_app, build_app, run_server
 from sidecar.ingress.keys import ROUTER
 from tests.conftest import TEST_ENV, make_config
@@ -314,8 +316,14 @@ async def test_run_server_binds_admin_and_drains_on_stop(
         models={"gpt-slow": {"provider": "slow", "upstream": "s"}},
     )
     stop, listening = asyncio.Event(), asyncio.Event()
-    task = asyncio.ensure_future(run_server(config, stop, listening))
+    thresholds = gc.get_threshold()
+    task = asyncio.ensure_future(run_server(config, stop, listening, settle_heap=True))
     await asyncio.wait_for(listening.wait(), 10)
+    try:  # ``tierline serve`` settles the heap once it listens (sidecar.heap)
+        assert gc.get_freeze_count() > 1000 and gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
+    finally:  # this test process keeps its own collector settings
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     base = f"http://127.0.0.1:{ports[0]}/v1/chat/completions"
     async with ClientSession() as session:
         async with session.get(f"http://127.0.0.1:{ports[1]}/readyz") as resp:
