@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sidecar.exchange import Exchange
+from sidecar.routing.plan import RoutePlan
 from sidecar.telemetry import names
 
 Key = tuple[str, ...]
@@ -59,7 +61,7 @@ class Shape:
     cc_base: Key  # (model, query_source)
 
 
-def shape_key(ex: Any, plan: Any, routed: bool, outcome: str) -> tuple[Any, ...]:
+def shape_key(ex: Exchange, plan: RoutePlan, routed: bool, outcome: str) -> tuple[Any, ...]:
     """The raw values a ``Shape`` is resolved from (hashable; cheap to build)."""
     return (
         plan.tier, plan.method, plan.profile, plan.override, plan.tags, routed,

@@ -182,27 +182,25 @@ def build_telemetry(settings: TelemetrySettings, registry: CollectorRegistry | N
     )
     for gate in gates.values():
         gate.counter = dropped
-    logs = None
+    logs, traces = _pipelines(settings, resource, gates)
+    tracer: trace.Tracer = traces.tracer if traces is not None else trace.NoOpTracer()
+    return Telemetry(
+        settings, meter_provider, meter, producer, registry, logs, traces, tracer, dict(gates)
+    )
+
+
+def _pipelines(
+    settings: TelemetrySettings, resource: Resource, gates: dict[str, Gate]
+) -> tuple[LogPipeline | None, SpanPipeline | None]:
+    """The log and span pipelines of the signals that have an endpoint."""
+    logs = traces = None
     if settings.logs is not None:
         exporter = _exporter("logs", settings.logs, settings.timeout_s)
         logs = LogPipeline(exporter, resource, gates["logs"], settings)
-    traces = None
     if settings.traces is not None:
         exporter = _exporter("traces", settings.traces, settings.timeout_s)
-        sampler = sampling(settings)
-        traces = SpanPipeline(exporter, resource, gates["traces"], settings, sampler)
-    tracer: trace.Tracer = traces.tracer if traces is not None else trace.NoOpTracer()
-    return Telemetry(
-        settings,
-        meter_provider,
-        meter,
-        producer,
-        registry,
-        logs,
-        traces,
-        tracer,
-        dict(gates),
-    )
+        traces = SpanPipeline(exporter, resource, gates["traces"], settings, sampling(settings))
+    return logs, traces
 
 
 def _prometheus_reader(registry: CollectorRegistry, producer: HistogramProducer) -> MetricReader:
