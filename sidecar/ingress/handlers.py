@@ -112,7 +112,14 @@ async def generate(request: web.Request, protocol: Protocol) -> web.StreamRespon
         dispatcher = request.app[RUNTIME].dispatcher
         if dispatcher is None:
             raise InternalError("tierline is not started (no upstream session)")
-        return await dispatcher.run(request, call, plan, plan.body if plan.body else body)
+        response = await dispatcher.run(request, call, plan, plan.body if plan.body else body)
+        if not response.prepared:  # a whole answer: out to the client before the observers
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except ConnectionError:
+                call.fail(499, "client_disconnected")
+        return response
     except TierlineError as err:
         call.fail(err.status, err.type)
         raise
