@@ -25,7 +25,6 @@ Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any
@@ -33,23 +32,13 @@ from typing import Any
 import orjson
 
 from sidecar.exchange import ToolCall, Usage
+from sidecar.protocols import plain
+from sidecar.protocols.plain import escaped
 from sidecar.protocols.sse import SSEEvent
 
 _OPENAI_KEYS = ("content", "reasoning_content", "reasoning", "refusal")
 _OPENAI_TEXT_KEYS = frozenset(_OPENAI_KEYS)
 _ANTHROPIC_TEXT = (b'"text":"', b'"thinking":"')
-# Any of these in a run of OpenAI events means one of them may carry more than text.
-_NOT_PLAIN = (
-    b'"tool_calls"', b'"error"', b'"usage":{', b'"usage": {', b'"finish_reason":"',
-    b'"finish_reason": "', b"\n:", b"\nevent:", b"\r",
-)  # fmt: skip
-_OPENAI_TEXT_RE = re.compile(
-    rb'"(?:content|reasoning_content|reasoning|refusal)": ?"([^"\\]*(?:\\.[^"\\]*)*)"'
-)
-# The common run (compact JSON, text only): a literal prefix the regex engine finds fast.
-_OPENAI_CONTENT_RE = re.compile(rb'"content":"([^"\\]*(?:\\.[^"\\]*)*)"')
-_CONTENT_KEY = b'"content":"'
-_OTHER_TEXT = (b'"reasoning', b'"refusal"', b'"content": ')
 BYTES_PER_TOKEN = 4  # output estimate when usage never came
 _HOLD_MAX = 256 * 1024  # plain-run bytes held uncounted per stream, at most
 
@@ -64,18 +53,10 @@ def _string_len(data: bytes, keys: tuple[bytes, ...]) -> int:
             continue
         start += len(key)
         end = data.find(b'"', start)
-        while end > 0 and _escaped(data, end):
+        while end > 0 and escaped(data, end):
             end = data.find(b'"', end + 1)
         total += (end if end > 0 else len(data)) - start
     return total
-
-
-def _escaped(data: bytes, quote: int) -> bool:
-    """True when the quote at ``quote`` follows an odd run of backslashes."""
-    run = 0
-    while data[quote - 1 - run] == 0x5C:
-        run += 1
-    return run % 2 == 1
 
 
 def _text_len(obj: dict[str, Any], keys: tuple[str, ...]) -> int:
@@ -277,7 +258,7 @@ class OpenAITap(Tap):
                     for call in value:
                         self._tool_delta(call)
         if content and self._template is None:
-            self._template = _template(event.raw, obj)
+            self._template = plain.template(event.raw, obj)
         return content
 
     def plain_prefix(self, data: bytes) -> int:
@@ -286,31 +267,20 @@ class OpenAITap(Tap):
         comment or named event only matter for their text lengths.
 
         Providers write every text delta of a stream alike but for the text, so the first
-        one read (``_template``: the bytes before and after its text) usually describes
+        one read (``plain.template``: the bytes around its text) usually describes
         the whole run: then a few counts over the run prove it (as many events as
         template heads and tails). Otherwise each marker that would need a parse is
         looked for (a C-level scan per marker)."""
         if not data.startswith(b"data: "):
             return 0
         if self._template is not None:
-            cut = _template_cut(data, *self._template)
+            cut = plain.template_cut(data, *self._template)
             if cut:
                 return cut
-        cut = len(data)
-        for marker in _NOT_PLAIN:
-            pos = data.find(marker, 0, cut)
-            if pos >= 0:  # cut before the event holding it
-                start = data.rfind(b"\n\n", 0, pos + 1)
-                cut = start + 2 if start >= 0 else 0
-                if not cut:
-                    return 0
-        return cut
+        return plain.marker_cut(data)
 
     def _plain_chars(self, data: bytes) -> int:
-        """Text lengths in a run ``plain_prefix`` accepted, escapes as written."""
-        other = any(key in data for key in _OTHER_TEXT)
-        pattern = _OPENAI_TEXT_RE if other else _OPENAI_CONTENT_RE
-        return sum(map(len, pattern.findall(data)))
+        return plain.text_chars(data)
 
     def _tool_delta(self, call: dict[str, Any]) -> None:
         index = call.get("index", len(self._tools))
@@ -409,49 +379,6 @@ class AnthropicTap(Tap):
             obj = None
         self.last = obj if isinstance(obj, dict) else None
         return self.last or {}
-
-
-def _template(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
-    """(head, tail) around the text of a chunk that is one text delta and nothing else
-    (``data: {...,"delta":{"content":"`` and ``"},...,"finish_reason":null}...}``); None
-    for any other chunk."""
-    choices = obj.get("choices")
-    if type(choices) is not list or len(choices) != 1 or obj.get("usage") is not None:
-        return None
-    choice = choices[0]
-    delta = choice.get("delta") if isinstance(choice, dict) else None
-    if not isinstance(delta, dict) or list(delta) != ["content"] or "error" in obj:
-        return None
-    if choice.get("finish_reason") is not None or not isinstance(delta["content"], str):
-        return None
-    start = raw.find(_CONTENT_KEY)
-    if start < 0 or raw.find(_CONTENT_KEY, start + 1) >= 0:
-        return None
-    start += len(_CONTENT_KEY)
-    end = raw.find(b'"', start)
-    while end > 0 and _escaped(raw, end):
-        end = raw.find(b'"', end + 1)
-    head, tail = raw[:start], raw[end:]
-    if end < 0 or b"\n" in head or not tail.endswith(b"\n\n") or b"\n" in tail[:-2]:
-        return None
-    return head, tail
-
-
-def _template_cut(data: bytes, head: bytes, tail: bytes) -> int:
-    """Length of the leading run of ``data`` made only of events shaped head+text+tail
-    (0: not the case for the run as far as its last tail). A tail ends in the blank line,
-    and neither head nor tail can occur inside a JSON string (their quotes would be
-    escaped there), so as many heads and tails as events means each event is one."""
-    if not data.startswith(head):
-        return 0
-    end = data.rfind(tail)
-    if end < 0:
-        return 0
-    cut = end + len(tail)
-    events = data.count(b"\n\n", 0, cut)
-    if data.count(head, 0, cut) != events or data.count(tail, 0, cut) != events:
-        return 0
-    return cut if data.find(b"\r", 0, cut) < 0 else 0
 
 
 def make_tap(kind: str) -> Tap:
