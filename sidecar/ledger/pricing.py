@@ -125,6 +125,8 @@ class Pricer:
         # (model ref, provider url) -> (genai-prices snapshot, its model info).
         self._models: dict[tuple[str, str | None], tuple[Any, Any]] = {}
         self._linear = LinearPrices()
+        # (upstream, provider, prices, id(table)) -> (genai table or None, merged Prices).
+        self._tables: dict[tuple[str, str, Prices, int], tuple[Any, Prices]] = {}
 
     def price(self, model: ModelConfig, usage: Usage) -> Cost:
         if model.prices.explicit:
@@ -145,19 +147,19 @@ class Pricer:
         return self.price(model, probe).usd is not None
 
     def _config_table(self, model: ModelConfig) -> Prices:
-        """The config's explicit fields over genai-prices' rates over the catalog's."""
-        own = model.prices
-        known = self._genai_rates(model)
-        values: dict[str, float | None] = {}
-        for key in _RATE_KEYS:
-            value = getattr(own, key)
-            if key not in own.explicit and known is not None and known.get(key) is not None:
-                value = known[key]
-            values[key] = value
-        return Prices(as_of=own.as_of, explicit=own.explicit, **values)
+        """The config's explicit fields over genai-prices' rates over the catalog's; built
+        once per (model, prices, genai-prices table in force) and kept (bounded)."""
+        table = self._table_for(model)
+        key = (model.upstream, model.provider, model.prices, id(table))
+        found = self._tables.get(key)
+        if found is None or found[0] is not table:  # id() reused by another table
+            if len(self._tables) >= _CACHE_LIMIT:
+                self._tables.clear()
+            found = self._tables[key] = (table, self._merged(model, table))
+        return found[1]
 
-    def _genai_rates(self, model: ModelConfig) -> dict[str, float | None] | None:
-        """genai-prices' per-million rates for the model (base tier), or None."""
+    def _table_for(self, model: ModelConfig) -> Any:
+        """genai-prices' table in force for the model, or None when it does not know it."""
         key = (model.upstream, model.provider)
         if key not in self._known:
             self._genai_price(model, Usage(input_tokens=1, output_tokens=1))
@@ -165,11 +167,23 @@ class Pricer:
         if ref is None:
             return None
         try:
-            table = self._table(ref[0], ref[1])
+            return self._table(ref[0], ref[1])
         except (LookupError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        raw = getattr(table, "__dict__", {})
-        return {key: _rate(raw.get(f"{key}_mtok")) for key in _RATE_KEYS}
+
+    def _merged(self, model: ModelConfig, table: Any) -> Prices:
+        own = model.prices
+        known = None
+        if table is not None:
+            raw = getattr(table, "__dict__", {})
+            known = {key: _rate(raw.get(f"{key}_mtok")) for key in _RATE_KEYS}
+        values: dict[str, float | None] = {}
+        for key in _RATE_KEYS:
+            value = getattr(own, key)
+            if key not in own.explicit and known is not None and known.get(key) is not None:
+                value = known[key]
+            values[key] = value
+        return Prices(as_of=own.as_of, explicit=own.explicit, **values)
 
     def _genai_price(self, model: ModelConfig, usage: Usage) -> float | None:
         key = (model.upstream, model.provider)
