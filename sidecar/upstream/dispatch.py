@@ -18,7 +18,6 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -27,11 +26,9 @@ from aiohttp import (
     ClientResponse,
     ClientSession,
     ClientTimeout,
-    ConnectionTimeoutError,
-    ServerTimeoutError,
     web,
 )
-from opentelemetry.trace import INVALID_SPAN, NoOpTracer, Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode, Tracer
 
 from sidecar.config import Config, ModelConfig, ProviderConfig
 from sidecar.errors import InvalidRequest, UpstreamFailed, error_body, stream_error_event
@@ -51,7 +48,16 @@ from sidecar.upstream.providers import (
     classify_status,
     endpoint_url,
     not_a_stream,
-    upstream_headers,
+)
+from sidecar.upstream.target import (
+    Held,
+    Target,
+    headers_for,
+    take,
+    timeout_phase,
+    traced,
+    write_eof_quietly,
+    write_quietly,
 )
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair, next_sequence
 
@@ -62,39 +68,6 @@ _SKIPS = {
     "context_length": "context window not larger than one that overflowed",
     "config": "provider is not configured",
 }
-
-
-@dataclass
-class _Target:
-    """One candidate within one request (what every attempt of it shares)."""
-
-    request: web.Request
-    call: Call
-    plan: RoutePlan
-    model: ModelConfig
-    provider: ProviderConfig
-    pair: TranslatorPair
-    info: AttemptInfo
-    url: str
-    body: bytes
-    client_usage: bool
-
-
-class _Held:
-    """The upstream response of one attempt: released when read to the end, else closed."""
-
-    __slots__ = ("resp", "clean")
-
-    def __init__(self) -> None:
-        self.resp: ClientResponse | None = None
-        self.clean = False
-
-    def release(self) -> None:
-        if self.resp is not None:
-            if self.clean:
-                self.resp.release()
-            else:
-                self.resp.close()
 
 
 class Dispatcher:
@@ -141,7 +114,7 @@ class Dispatcher:
             data, client_usage = pair.request(sent, info)
             if provider.prompt_cache == "auto" and provider.kind == "anthropic":
                 data = with_breakpoints_bytes(data)  # after translation: every client
-            target = _Target(
+            target = Target(
                 request, call, plan, model, provider, pair, info,
                 self._url(provider), data, client_usage,
             )  # fmt: skip
@@ -162,9 +135,9 @@ class Dispatcher:
             url = self._urls[(provider.name, endpoint)] = endpoint_url(provider, endpoint)
         return url
 
-    def _span(self, t: _Target) -> Span:
+    def _span(self, t: Target) -> Span:
         """The attempt's CLIENT span (a shared non-recording one when traces are off)."""
-        if not _traced(self._tracer):
+        if not traced(self._tracer):
             return INVALID_SPAN
         return self._tracer.start_span(
             "chat " + t.model.name,
@@ -191,7 +164,7 @@ class Dispatcher:
             return "cooldown"
         return ""
 
-    async def _candidate(self, t: _Target, deadline: float) -> web.StreamResponse | str:
+    async def _candidate(self, t: Target, deadline: float) -> web.StreamResponse | str:
         """Try one candidate: keys in turn, brief retries; a response or why to move on."""
         loop = asyncio.get_running_loop()
         keys = self._health.keys(t.provider, t.model.upstream)
@@ -243,20 +216,22 @@ class Dispatcher:
         jitter: float = 0.5 + random.random() / 2
         return min(self._server.backoff_base * float(2**retries) * jitter, cap)
 
-    async def _attempt(self, t: _Target, key: str | None, remaining: float) -> Any:
+    async def _attempt(self, t: Target, key: str | None, remaining: float) -> Any:
         """One HTTP try: the client's response, or a ``Failure`` (recorded in attempts)."""
         started = time.perf_counter()
         span = self._span(t)
-        held = _Held()
+        held = Held()
         try:
-            headers = _headers_for(t, key)
+            headers = headers_for(t, key)
             if self._propagate_trace:
                 inject_trace(headers, span)
             try:
                 async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
                     opened = await self._open(t, headers, held)
             except (ClientError, TimeoutError) as exc:
-                return self._failed(t, span, started, classify_exception(exc, _phase(exc, held)))
+                return self._failed(
+                    t, span, started, classify_exception(exc, timeout_phase(exc, held))
+                )
             if isinstance(opened, Failure):
                 return self._failed(t, span, started, opened)
             if isinstance(opened, bytes):
@@ -270,7 +245,7 @@ class Dispatcher:
                 finish_client_span(span, t.call, t.model)
             span.end()
 
-    async def _open(self, t: _Target, headers: dict[str, str], held: _Held) -> Any:
+    async def _open(self, t: Target, headers: dict[str, str], held: Held) -> Any:
         """Send; then the error (a Failure), the whole body (bytes) or the primed stream."""
         resp = held.resp = await self._session.post(
             t.url,
@@ -295,7 +270,7 @@ class Dispatcher:
         encoder = t.pair.stream(t.info, t.client_usage)
         return await relay.prime(resp, tap, encoder, t.provider.api_keys)
 
-    def _failed(self, t: _Target, span: Any, started: float, failure: Failure) -> Failure:
+    def _failed(self, t: Target, span: Any, started: float, failure: Failure) -> Failure:
         t.call.attempts.append(
             Attempt(
                 t.model.name, t.provider.name, failure.status, failure.reason, failure.message,
@@ -306,7 +281,7 @@ class Dispatcher:
         span.set_status(Status(StatusCode.ERROR, failure.reason))
         return failure
 
-    def _succeeded(self, t: _Target, span: Any, started: float, tap: Tap) -> None:
+    def _succeeded(self, t: Target, span: Any, started: float, tap: Tap) -> None:
         call = t.call
         call.attempts.append(
             Attempt(t.model.name, t.provider.name, 200, "", "", time.perf_counter() - started)
@@ -316,7 +291,7 @@ class Dispatcher:
         if tap.model:
             span.set_attribute("gen_ai.response.model", tap.model)
 
-    def _complete(self, t: _Target, span: Any, started: float, raw: bytes) -> Any:
+    def _complete(self, t: Target, span: Any, started: float, raw: bytes) -> Any:
         """A whole JSON answer: tap it, rewrite it once, answer the client."""
         try:
             obj = orjson.loads(raw)
@@ -334,13 +309,13 @@ class Dispatcher:
         tap.json_body(obj)
         body = t.pair.response(raw, obj, t.info)
         self._succeeded(t, span, started, tap)
-        _take(t.call, tap)
+        take(t.call, tap)
         headers = response_headers(t.request, t.call, t.plan)
         headers["Content-Type"] = "application/json"
         return web.Response(body=body, headers=headers)
 
     async def _relay(
-        self, t: _Target, span: Any, started: float, resp: ClientResponse, primed: relay.Primed
+        self, t: Target, span: Any, started: float, resp: ClientResponse, primed: relay.Primed
     ) -> tuple[web.StreamResponse, bool]:
         """Commit the client response and pump; returns it and whether upstream was drained."""
         call = t.call
@@ -361,7 +336,7 @@ class Dispatcher:
             _log.exception("stream relay failed", extra={"request_id": call.request_id})
             ending = "upstream"
         finally:
-            _take(call, primed.tap)
+            take(call, primed.tap)
         if ending == "client":
             call.fail(499, "client_disconnected")
             return response, False
@@ -371,13 +346,13 @@ class Dispatcher:
             call.fail(502, "stream_" + ending)
             span.set_status(Status(StatusCode.ERROR, "stream_" + ending))
             sequence = next_sequence(primed.encoder)
-            await _write_quietly(response, stream_error_event(call.protocol, err, sequence))
+            await write_quietly(response, stream_error_event(call.protocol, err, sequence))
         elif primed.tap.error is not None:
             call.fail(502, "stream_error")
-        await _write_eof_quietly(response)
+        await write_eof_quietly(response)
         return response, ending == "ok"
 
-    def _passthrough(self, t: _Target, failure: Failure) -> web.StreamResponse:
+    def _passthrough(self, t: Target, failure: Failure) -> web.StreamResponse:
         """A plain 400 goes back as the provider said it (in the client's shape)."""
         if failure.body:
             status, body = t.pair.error(failure.status or 400, failure.body)
@@ -389,43 +364,3 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
-
-
-def _traced(tracer: Tracer) -> bool:
-    """False for a no-op tracer (also behind telemetry's ``DeferredTracer``, whose
-    ``inner`` is swapped at startup): traces are off, so no span work at all."""
-    return not isinstance(getattr(tracer, "inner", tracer), NoOpTracer)
-
-
-def _phase(exc: BaseException, held: _Held) -> str:
-    """connect: aiohttp's ``sock_connect`` timeout (or a server timeout before any
-    response); first_byte: the attempt's own timer (headers or content not there yet)."""
-    if isinstance(exc, ConnectionTimeoutError):
-        return "connect"
-    if isinstance(exc, ServerTimeoutError) and held.resp is None:
-        return "connect"
-    return "first_byte"
-
-
-def _headers_for(t: _Target, key: str | None) -> dict[str, str]:
-    return upstream_headers(t.provider, key, t.request.headers)
-
-
-def _take(call: Call, tap: Tap) -> None:
-    call.usage = tap.usage
-    call.tool_calls = tap.tool_calls
-    call.finish_reason = tap.finish_reason
-
-
-async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
-    try:
-        await response.write(data)
-    except ConnectionError:
-        pass
-
-
-async def _write_eof_quietly(response: web.StreamResponse) -> None:
-    try:
-        await response.write_eof()
-    except ConnectionError:
-        pass

@@ -1,0 +1,93 @@
+"""What dispatch keeps per candidate and per attempt, and its small I/O helpers.
+
+``Target`` is one candidate within one request (shared by every attempt of it);
+``Held`` owns one attempt's upstream response (released when read to the end, else
+closed). The functions are the pieces of an attempt that need no Dispatcher state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import ClientResponse, ConnectionTimeoutError, ServerTimeoutError, web
+from opentelemetry.trace import NoOpTracer, Tracer
+
+from sidecar.config import ModelConfig, ProviderConfig
+from sidecar.protocols.tap import Tap
+from sidecar.routing.plan import RoutePlan
+from sidecar.upstream.call import Call
+from sidecar.upstream.providers import upstream_headers
+from sidecar.upstream.translators import AttemptInfo, TranslatorPair
+
+
+@dataclass
+class Target:
+    """One candidate within one request (what every attempt of it shares)."""
+
+    request: web.Request
+    call: Call
+    plan: RoutePlan
+    model: ModelConfig
+    provider: ProviderConfig
+    pair: TranslatorPair
+    info: AttemptInfo
+    url: str
+    body: bytes
+    client_usage: bool
+
+
+class Held:
+    """The upstream response of one attempt: released when read to the end, else closed."""
+
+    __slots__ = ("resp", "clean")
+
+    def __init__(self) -> None:
+        self.resp: ClientResponse | None = None
+        self.clean = False
+
+    def release(self) -> None:
+        if self.resp is not None:
+            if self.clean:
+                self.resp.release()
+            else:
+                self.resp.close()
+
+
+def traced(tracer: Tracer) -> bool:
+    """False for a no-op tracer (also behind telemetry's ``DeferredTracer``, whose
+    ``inner`` is swapped at startup): traces are off, so no span work at all."""
+    return not isinstance(getattr(tracer, "inner", tracer), NoOpTracer)
+
+
+def timeout_phase(exc: BaseException, held: Held) -> str:
+    """connect: aiohttp's ``sock_connect`` timeout (or a server timeout before any
+    response); first_byte: the attempt's own timer (headers or content not there yet)."""
+    if isinstance(exc, ConnectionTimeoutError):
+        return "connect"
+    if isinstance(exc, ServerTimeoutError) and held.resp is None:
+        return "connect"
+    return "first_byte"
+
+
+def headers_for(t: Target, key: str | None) -> dict[str, str]:
+    return upstream_headers(t.provider, key, t.request.headers)
+
+
+def take(call: Call, tap: Tap) -> None:
+    call.usage = tap.usage
+    call.tool_calls = tap.tool_calls
+    call.finish_reason = tap.finish_reason
+
+
+async def write_quietly(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except ConnectionError:
+        pass
+
+
+async def write_eof_quietly(response: web.StreamResponse) -> None:
+    try:
+        await response.write_eof()
+    except ConnectionError:
+        pass
