@@ -85,6 +85,7 @@ class Router:
         self.table: TierTable = self._builder.build()
         self._settings = parse_classifier(routing.classifier)
         self._rules = parse_rules(routing.rules)
+        self._rule_headers = frozenset(key for rule in self._rules for key in rule.header)
         self._profiles = parse_profiles(routing.profiles)
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
@@ -269,7 +270,9 @@ class Router:
         named, via = named_target(
             requested, self._config, self._order, self.table.available, self._visible
         )
-        req = read_inbound(protocol, body, requested, headers, self._system_role)
+        req = read_inbound(
+            protocol, body, requested, headers, self._system_role, self._rule_headers
+        )
         return req, named, via
 
     def _facts(self, req: Inbound, state: SessionState, named: Named, via: str) -> Facts:

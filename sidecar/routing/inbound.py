@@ -39,9 +39,11 @@ def read_inbound(
     requested: str,
     headers: Mapping[str, str],
     system_role: Callable[[str], AgentRole | None],
+    rule_headers: frozenset[str] = frozenset(),
 ) -> Inbound:
-    """The request's view, session identity and agent role (``system_role``: memoized)."""
-    h = lower_headers(headers)
+    """The request's view, session identity and agent role (``system_role``: memoized;
+    ``rule_headers``: lower-case names of headers the routing rules match on)."""
+    h = lower_headers(headers, rule_headers)
     conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
     ident = identify(body, h, conv)
     max_out = body.get("max_tokens")

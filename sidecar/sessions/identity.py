@@ -62,12 +62,16 @@ class Identity:
     source: str  # which signal gave the session id
 
 
-def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The few headers the router reads, with lower-case names."""
+def lower_headers(
+    headers: Mapping[str, str], extra: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """The few headers the router reads, with lower-case names: the harness and session
+    headers, every ``x-tierline-*`` one, and ``extra`` (lower-case names: the headers
+    ``[[routing.rules]]`` match on)."""
     out: dict[str, str] = {}
     for key, value in headers.items():
         low = key.lower()
-        if low in _HEADER_KEYS or low.startswith("x-tierline-"):
+        if low in _HEADER_KEYS or low.startswith("x-tierline-") or low in extra:
             out[low] = value
     return out
 

@@ -353,3 +353,15 @@ def test_a_routing_bug_does_not_fail_the_request(caplog: pytest.LogCaptureFixtur
         Router(config(aliases={"x": "auto"}), store=MemoryStore()).route(
             "anthropic", cc("hi", model="y"), H
         )
+
+
+def test_a_rule_matches_any_header_it_names_whatever_its_case() -> None:
+    """``match.header`` names any header (the README's ``x-team``), not only the
+    session and harness headers the router reads for itself."""
+    rules = [{"name": "infra", "match": {"header": {"X-Team": "infra"}}, "tier": "quick"}]
+    r = router(rules=rules)
+    body = {"model": "auto", "max_tokens": 100, "messages": [{"role": "user", "content": "design the new auth architecture"}]}
+    hit = r.route("anthropic", body, {"x-TEAM": "infra"})
+    assert (hit.tier, hit.method) == ("quick", "rule")
+    miss = r.route("anthropic", body, {"x-team": "ml"})
+    assert miss.method != "rule" and miss.tier == "reasoning"
