@@ -96,6 +96,10 @@ async def _serve(kind: str, upstream: str, otlp: str) -> None:
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
+    if kind in CONFIGS:  # a tierline process: as `tierline serve` does once it listens
+        from sidecar import heap
+
+        heap.settle()
     print(f"PORT {runner.addresses[0][1]}", flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
