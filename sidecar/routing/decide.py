@@ -78,6 +78,15 @@ def _target(facts: Facts, value: str) -> tuple[str | None, str | None, str | Non
     return None, None, None
 
 
+UNREAD = Classification("coder", 0.0, "unread")  # ``Facts.verdict`` before ``explicit`` ran
+
+
+def explicit(facts: Facts) -> Decision | None:
+    """The explicit choice (step 1), if any; it never reads ``facts.verdict``, so a
+    caller may classify the turn only when this returns None."""
+    return _explicit(facts)
+
+
 def _explicit(facts: Facts) -> Decision | None:
     if facts.header_tier:
         tier, model, profile = _target(facts, facts.header_tier)

@@ -42,7 +42,7 @@ from sidecar.routing import rewrite, turn
 from sidecar.routing.agents import AgentRole, system_role
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
-from sidecar.routing.decide import Decision, Facts, decide
+from sidecar.routing.decide import UNREAD, Decision, Facts, decide, explicit
 from sidecar.routing.fit import (
     Needs,
     clamps,
@@ -232,7 +232,10 @@ class Router:
             state = copy.deepcopy(state)
         scan(req.conv, state, self._config.routing.path_tags)
         facts = self._facts(req, state, named, via)
-        decision = decide(facts)
+        decision = explicit(facts)  # the turn's classification is only read past this
+        if decision is None:
+            verdict = turn.verdict(req.conv, state, self.llm, self._settings)
+            decision = decide(facts._replace(verdict=verdict))
         needs = needs_of(protocol, body, facts.tokens, state.images)
         plan = self._finish(self._plan(req, decision, needs, state, facts.tags), req, state)
         if not req.background and not peek:
@@ -297,7 +300,7 @@ class Router:
             harness=req.ident.harness,
             headers=req.headers,
             tokens=state.tokens + turn.fixed_tokens(req.conv, req.body),
-            verdict=turn.verdict(req.conv, state, self.llm, self._settings),
+            verdict=UNREAD,
             session_tier=state.tier or None,
             sticky_threshold=self._settings.sticky_threshold,
         )
