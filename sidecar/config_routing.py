@@ -53,7 +53,35 @@ def parse_routing(
     routing = RoutingConfig(**fields)
     if _router_settings(routing, issues):
         _router_names(routing, providers, issues)
+    _warn_small_outputs(routing, models, issues)
     return routing
+
+
+AGENT_MAX_TOKENS = 32_000  # the least Claude Code asks for (2.1.197: 64000)
+
+
+def _warn_small_outputs(
+    routing: RoutingConfig, models: Mapping[str, ModelConfig], issues: Issues
+) -> None:
+    """A model in a tier above the weakest whose max output is below what coding agents
+    ask for is skipped for their requests (fit) unless ``clamp_max_tokens``: say so, or a
+    coding tier of such models quietly saves nothing."""
+    if routing.clamp_max_tokens:
+        return
+    weakest = routing.tier_order[-1] if routing.tier_order else None
+    for tier, names in routing.tiers.items():
+        if tier == weakest:
+            continue
+        for i, name in enumerate(names):
+            model = models.get(name)
+            if model is None or not model.max_output or model.max_output >= AGENT_MAX_TOKENS:
+                continue
+            issues.warn(
+                f"routing.tiers.{tier}[{i}]",
+                f"{name} has max output {model.max_output}: requests asking for more (Claude "
+                f"Code asks for 32000-64000) skip it; routing.clamp_max_tokens = true sends it "
+                "its max output instead",
+            )
 
 
 def _router_settings(routing: RoutingConfig, issues: Issues) -> bool:

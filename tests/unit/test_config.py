@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -377,3 +378,21 @@ def test_rule_models_may_be_references() -> None:
     )
     assert config.models["openrouter:google/gemini-3-pro"].upstream == "google/gemini-3-pro"
     assert config.models["openrouter:z-ai/glm-4.7"].provider == "openrouter"
+
+
+def test_a_tier_model_with_less_max_output_than_agents_ask_for_is_warned_about() -> None:
+    """kimi-k2 (16384 max output) in the coding tier is skipped for Claude Code's
+    32000-64000 max_tokens unless clamp_max_tokens: the config says so up front."""
+    data: dict[str, Any] = {
+        "providers": {"openrouter": {"api_keys": ["env:K"]}},
+        "models": {
+            "kimi": {"provider": "openrouter", "upstream": "moonshotai/kimi-k2-0905"},
+            "big": {"provider": "openrouter", "upstream": "moonshotai/kimi-k2.5"},
+        },
+        "routing": {"tiers": {"coding": ["big", "kimi"], "quick": ["kimi"]}},
+    }
+    config = parse_config(data, {"K": "k"})
+    assert [path for path, _ in config.warnings] == ["routing.tiers.coding[1]"]
+    assert "max output 16384" in config.warnings[0][1]
+    data["routing"]["clamp_max_tokens"] = True
+    assert parse_config(data, {"K": "k"}).warnings == ()
