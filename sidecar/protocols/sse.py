@@ -45,13 +45,6 @@ def parse_block(block: bytes) -> SSEEvent | None:
     return SSEEvent(event, b"\n".join(data), block + _SEP)
 
 
-def encode_event(data: bytes, event: str | None = None) -> bytes:
-    """The wire bytes of one event (``data`` must not contain a blank line)."""
-    if event is None:
-        return b"data: " + data + _SEP
-    return b"event: " + event.encode() + b"\ndata: " + data + _SEP
-
-
 class SSEDecoder:
     """Stateful splitter; one per stream. Not thread-safe, never blocks."""
 

@@ -84,10 +84,6 @@ UNREAD = Classification("coder", 0.0, "unread")  # ``Facts.verdict`` before ``ex
 def explicit(facts: Facts) -> Decision | None:
     """The explicit choice (step 1), if any; it never reads ``facts.verdict``, so a
     caller may classify the turn only when this returns None."""
-    return _explicit(facts)
-
-
-def _explicit(facts: Facts) -> Decision | None:
     if facts.header_tier:
         tier, model, profile = _target(facts, facts.header_tier)
         if tier or model:
@@ -173,7 +169,7 @@ def _floor(facts: Facts, d: Decision) -> Decision:
 
 def decide(facts: Facts) -> Decision:
     """The routing decision (see the module docstring for precedence)."""
-    found = _explicit(facts) or _rule(facts)
+    found = explicit(facts) or _rule(facts)
     if found:
         return found
     if facts.role.quick:
