@@ -102,7 +102,7 @@ def _tierline_app(upstream: str) -> web.Application:
     return build_app(parse_config(data, {}))
 
 
-async def _serve(kind: str, upstream: str, profile: str | None) -> None:
+async def _serve(kind: str, upstream: str, profile: str | None, variant: str = "") -> None:
     from sidecar.app import make_runner
 
     if kind == "fake":
@@ -116,12 +116,20 @@ async def _serve(kind: str, upstream: str, profile: str | None) -> None:
 
         configure_logging("info", "json")  # as `tierline serve` runs: one JSON line per request
         app = _tierline_app(upstream)
+        if variant:  # bench/instructions.py: a part taken out, as overhead_parts does
+            import overhead_parts
+
+            app = overhead_parts._app(variant, upstream)
     runner = make_runner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     if kind == "tierline":  # as `tierline serve` does once it listens
         from sidecar import heap
 
+        if variant in ("-recorder", "-all three"):
+            import overhead_parts
+
+            overhead_parts._drop_recorder(app)
         heap.settle()
     print(f"PORT {runner.addresses[0][1]}", flush=True)
     stop = asyncio.Event()
@@ -386,9 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--serve", choices=("fake", "floor", "tierline"), help=argparse.SUPPRESS)
     parser.add_argument("--upstream", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(_serve(args.serve, args.upstream, args.profile))
+        asyncio.run(_serve(args.serve, args.upstream, args.profile, args.variant))
         return 0
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     machine = (
