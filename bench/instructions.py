@@ -29,6 +29,8 @@ import time
 from collections.abc import Sequence
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)  # the checkout measured (a worktree too), not the installed one
+ENV = {**os.environ, "PYTHONPATH": ROOT}
 LOAD = (
     "import sys, asyncio; sys.path.insert(0, sys.argv[4]); import overhead as o; "
     "asyncio.run(o._load(sys.argv[1], o._body(sys.argv[2]), int(sys.argv[3]), 16))"
@@ -41,7 +43,7 @@ def _serve(kind: str, upstream: str, variant: str, valgrind: str = "") -> subpro
     argv += ["--upstream", upstream, f"--variant={variant}"]
     if valgrind:
         argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind}", *argv]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
 
 
 def _port(process: subprocess.Popen[bytes]) -> int:
