@@ -6,7 +6,8 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 
 - ``template_cut``: providers write every text delta of a stream alike but for the
   text; ``template`` takes the bytes before and after the text of the first such
-  chunk, and a run with as many template heads and tails as events is all text deltas;
+  chunk, and a run with as many template heads and tails as events, and no separators
+  between keys but theirs, is all text deltas;
 - ``marker_cut``: otherwise, the run stops before the first event holding any marker
   that would need a parse (one C-level scan per marker).
 
@@ -92,10 +93,15 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
 
     Such an event holds exactly two line feeds (its text is JSON-escaped), and neither
     the head's end nor the tail can occur inside a JSON string (their quotes would be
-    escaped there): a run with as many of each as half its line feeds is made of such
-    events. Counting the head's last 32 bytes, not all of it, keeps the search short
-    (CPython switches to a slower algorithm for long needles); the bytes before it are
-    the same in every event of the stream or are forwarded as they are anyway."""
+    escaped there): a run with as many of each as half its line feeds is made of events
+    that each start with the head and end with the tail. What lies between could still
+    be more than a text (``a","tool_calls":[...],"role":"b``), but then it holds the
+    separator between a string and the next key (``","``), which a JSON string cannot
+    hold: the run must have exactly its events' share of separators (a text ending in
+    an escaped quote and a comma adds one: that run goes by markers, never wrongly).
+    Counting the head's last 32 bytes, not all of it, keeps the search short (CPython
+    switches to a slower algorithm for long needles); the bytes before it are the same
+    in every event of the stream or are forwarded as they are anyway."""
     if not data.startswith(head):
         return 0
     end = data.rfind(tail)
@@ -104,5 +110,8 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     cut = end + len(tail)
     lines = data.count(b"\n", 0, cut)
     if data.count(tail, 0, cut) * 2 != lines or data.count(head[-32:], 0, cut) * 2 != lines:
+        return 0
+    sep = b'", "' if b'", "' in head else b'","'
+    if data.count(sep, 0, cut) * 2 != (head.count(sep) + tail.count(sep)) * lines:
         return 0
     return cut if data.find(b"\r", 0, cut) < 0 else 0

@@ -74,11 +74,14 @@ TOOL = _chunk(
     {"tool_calls": [{"index": 0, "id": "t", "function": {"name": "f", "arguments": "{}"}}]}
 )
 REASONING = _chunk({"content": "x", "reasoning": "why"})  # two keys: not the learned shape
+# the learned head and tail around a text that is not one: a tool call inside the delta
+MIXED = _chunk({"content": "a", "tool_calls": [{"index": 0, "id": "t"}], "role": "assistant"})
 RUNS = [
     [_chunk({"content": "a"}), _chunk({"content": 'b "q" c\\'})],
     [_chunk({"content": "a"}), TOOL, _chunk({"content": "b"})],
     [_chunk({"content": "a"}), _chunk({"content": "b"}), _chunk({}, finish="stop")],
     [_chunk({"content": "a"}), REASONING, _chunk({"content": "b"})],
+    [_chunk({"content": "a"}), MIXED, _chunk({"content": "b"})],
     [_chunk({"content": "a"}), b": keep-alive\n\n", _chunk({"content": "b"})],
     [_chunk({"content": "a"}), b'data: {"error":{"message":"boom"}}\n\n'],
     [_chunk({"content": "a"}).replace(b"\n\n", b"\r\n\r\n"), _chunk({"content": "b"})],
@@ -112,3 +115,4 @@ def test_the_learned_shape_takes_a_whole_run_of_text_deltas_at_once() -> None:
     assert tap.plain_prefix(run + _chunk({}, finish="stop")) == len(run)
     assert tap.plain_prefix(run + TOOL + run) == len(run)  # the markers find the tool call
     assert tap.plain_prefix(TOOL + run) == 0
+    assert tap.plain_prefix(run + MIXED) == len(run)
