@@ -155,7 +155,8 @@ def install(app: web.Application, config: Config, env: Mapping[str, str]) -> Tel
     """Wire telemetry into an app being built (before it is frozen).
 
     Sets ``app[METRICS_REGISTRY]`` (an app-owned registry) and ``app[TRACER]``,
-    puts the SERVER-span middleware in front, and registers the cleanup
+    puts the SERVER-span middleware in front when traces go out (the settings are
+    pure: resolved here as at startup), and registers the cleanup
     context that builds the providers and the recorder (appended to
     ``app[OBSERVERS]``) at startup and flushes them at cleanup.
     """
@@ -167,11 +168,12 @@ def install(app: web.Application, config: Config, env: Mapping[str, str]) -> Tel
     if registry is not None:
         app[METRICS_REGISTRY] = registry
     app[TRACER] = state.tracer
-    app.middlewares.insert(0, server_span_middleware)
+    settings = resolve_settings(config.telemetry, env)
+    if settings.traces is not None:
+        app.middlewares.insert(0, server_span_middleware)
     observers = app[OBSERVERS]
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = resolve_settings(config.telemetry, env)
         telemetry = build_telemetry(settings, registry=registry)
         recorder = TelemetryRecorder(
             config, telemetry, baseline_for(config, Pricer(config.providers))
