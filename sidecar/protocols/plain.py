@@ -6,8 +6,8 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 
 - ``template_cut``: providers write every text delta of a stream alike but for the
   text; ``template`` takes the bytes before and after the text of the first such
-  chunk, and a run with as many template heads and tails as events, and no separators
-  between keys but theirs, is all text deltas;
+  chunk, and a run that splits at its tails into heads and texts with no bare quote is
+  all text deltas;
 - ``marker_cut``: otherwise, the run stops before the first event holding any marker
   that would need a parse (one C-level scan per marker).
 
@@ -91,27 +91,24 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     """Length of the leading run of ``data`` made only of events shaped head+text+tail
     (0: not the case for the run as far as its last tail).
 
-    Such an event holds exactly two line feeds (its text is JSON-escaped), and neither
-    the head's end nor the tail can occur inside a JSON string (their quotes would be
-    escaped there): a run with as many of each as half its line feeds is made of events
-    that each start with the head and end with the tail. What lies between could still
-    be more than a text (``a","tool_calls":[...],"role":"b``), but then it holds the
-    separator between a string and the next key (``","``), which a JSON string cannot
-    hold: the run must have exactly its events' share of separators (a text ending in
-    an escaped quote and a comma adds one: that run goes by markers, never wrongly).
-    Counting the head's last 32 bytes, not all of it, keeps the search short (CPython
-    switches to a slower algorithm for long needles); the bytes before it are the same
-    in every event of the stream or are forwarded as they are anyway."""
+    The run is split at its tails (one C-level pass): every piece must be the head and a
+    text whose quotes are all escaped, holding no line break. Anything more than a text
+    there (another key, a value, a comment or event in between) shows as a piece that
+    does not start with the head or as a bare quote (JSON has no backslash outside its
+    strings), so such a run goes by markers instead."""
     if not data.startswith(head):
         return 0
     end = data.rfind(tail)
     if end < 0:
         return 0
     cut = end + len(tail)
-    lines = data.count(b"\n", 0, cut)
-    if data.count(tail, 0, cut) * 2 != lines or data.count(head[-32:], 0, cut) * 2 != lines:
+    pieces = (data[:cut] if cut < len(data) else data).split(tail)
+    pieces.pop()  # what followed the last tail: nothing
+    size = len(head)
+    texts = [piece[size:] for piece in pieces if piece[:size] == head]
+    if len(texts) != len(pieces):
         return 0
-    sep = b'", "' if b'", "' in head else b'","'
-    if data.count(sep, 0, cut) * 2 != (head.count(sep) + tail.count(sep)) * lines:
+    joined = b"".join(texts)
+    if joined.count(b'"') != joined.count(b'\\"') or b"\n" in joined or b"\r" in joined:
         return 0
-    return cut if data.find(b"\r", 0, cut) < 0 else 0
+    return cut
