@@ -88,12 +88,13 @@ def notify_request(
 def finish(request: web.Request, call: Call, plan: RoutePlan | None) -> None:
     """Freeze the call and hand it to the router and every observer, exactly once."""
     exchange = call.exchange(plan)
+    app = request.app
     if plan is not None:
         try:
-            request.app[ROUTER].observe(plan, exchange)
+            app[ROUTER].observe(plan, exchange)
         except Exception:
             _log.exception("router observe failed")
-    for observer in request.app[OBSERVERS]:
+    for observer in app[OBSERVERS]:
         try:
             observer.on_exchange(exchange, plan)
         except Exception:
@@ -104,12 +105,14 @@ async def generate(request: web.Request, protocol: Protocol) -> web.StreamRespon
     body = await read_json(request)
     call = Call(request[REQUEST_ID], protocol, body.get("stream") is True, str(body.get("model")))
     plan: RoutePlan | None = None
+    app = request.app  # a property chain: looked up once
     try:
         validate(protocol, body)
-        await request.app[ROUTER].load(protocol, body, request.headers)
-        plan = request.app[ROUTER].route(protocol, body, request.headers)
+        router = app[ROUTER]
+        await router.load(protocol, body, request.headers)
+        plan = router.route(protocol, body, request.headers)
         notify_request(request, protocol, body, plan)
-        dispatcher = request.app[RUNTIME].dispatcher
+        dispatcher = app[RUNTIME].dispatcher
         if dispatcher is None:
             raise InternalError("tierline is not started (no upstream session)")
         response = await dispatcher.run(request, call, plan, plan.body if plan.body else body)
