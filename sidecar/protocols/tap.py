@@ -26,7 +26,6 @@ Pure: no aiohttp, no I/O. Usage normalisation follows ``sidecar.exchange.Usage``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -151,7 +150,7 @@ class Tap(ABC):
         if self._final or not self.received:
             return reported
         guess = -(-self.received // BYTES_PER_TOKEN)
-        return replace(reported, output_tokens=max(reported.output_tokens, guess), estimated=True)
+        return reported._replace(output_tokens=max(reported.output_tokens, guess), estimated=True)
 
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:

@@ -61,7 +61,7 @@ def pending(
     if plan.body is not None:
         plan = _without(plan, "body", None)
     if ex.tool_calls and not keep_content:
-        ex = _without(ex, "tool_calls", ())
+        ex = ex._replace(tool_calls=())
     span = trace.get_current_span().get_span_context()
     return PendingLog(ex, plan, savings, severity, observed_ns, span, prompt)
 

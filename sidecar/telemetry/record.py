@@ -372,10 +372,10 @@ def _with_usage_estimate(ex: Exchange) -> Exchange:
     output = usage.output_tokens or sum(
         text_tokens(call.name + call.arguments) for call in ex.tool_calls
     )
-    estimate = replace(
-        usage, input_tokens=estimate_tokens(protocol, body), output_tokens=output, estimated=True
+    estimate = usage._replace(
+        input_tokens=estimate_tokens(protocol, body), output_tokens=output, estimated=True
     )
-    return replace(ex, usage=estimate)
+    return ex._replace(usage=estimate)
 
 
 def _last_user_text(protocol: Protocol, body: Mapping[str, Any]) -> str | None:

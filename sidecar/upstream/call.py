@@ -45,24 +45,24 @@ class Call:
     def exchange(self, plan: RoutePlan | None) -> Exchange:
         """Freeze; session fields come from the plan (None: failed before routing)."""
         model = self.model
-        return Exchange(
-            request_id=self.request_id,
-            session_id=plan.session_id if plan else "",
-            client_protocol=self.protocol,
-            stream=self.stream,
-            requested_model=self.requested_model,
-            model=model.name if model else None,
-            provider=self.provider,
-            upstream_model=model.upstream if model else None,
-            attempts=tuple(self.attempts),
-            usage=self.usage,
-            tool_calls=self.tool_calls,
-            finish_reason=self.finish_reason,
-            error_type=self.error_type,
-            status=self.status,
-            started_at=self.started_at,
-            duration_s=self.elapsed(),
-            ttft_s=self.ttft_s,
-            harness=plan.harness if plan else "unknown",
-            subagent=plan.subagent if plan else False,
+        return Exchange(  # positional: keywords cost ~700 instructions each here
+            self.request_id,
+            plan.session_id if plan else "",  # session_id
+            self.protocol,
+            self.stream,
+            self.requested_model,
+            model.name if model else None,  # model
+            self.provider,
+            model.upstream if model else None,  # upstream_model
+            tuple(self.attempts),
+            self.usage,
+            self.tool_calls,
+            self.finish_reason,
+            self.error_type,
+            self.status,
+            self.started_at,
+            self.elapsed(),  # duration_s
+            self.ttft_s,
+            plan.harness if plan else "unknown",
+            plan.subagent if plan else False,
         )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -58,9 +58,9 @@ def next_sequence(encoder: StreamEncoder) -> int:
     return value if isinstance(value, int) else 0
 
 
-@dataclass(frozen=True)
-class AttemptInfo:
-    """What a translator may know about the attempt (built by dispatch per candidate)."""
+class AttemptInfo(NamedTuple):
+    """What a translator may know about the attempt (built by dispatch per candidate;
+    a tuple for the reason given in ``sidecar.exchange``)."""
 
     model: ModelConfig
     provider: str
