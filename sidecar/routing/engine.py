@@ -319,22 +319,23 @@ class Router:
         if self._config.routing.clamp_max_tokens:
             clamp = clamps(candidates, needs)
             notes += [f"max tokens {needs.max_output} clamped to {n} for {m}" for m, n in clamp]
-        return RoutePlan(
-            requested_model=req.requested,
-            candidates=candidates,
-            tier=tier,
-            profile=decision.profile,
-            method=decision.method,
-            confidence=round(decision.confidence, 3),
-            tags=tags,
-            reason="; ".join(p for p in (decision.why, *notes) if p),
-            body=None,
-            override=decision.override,
-            session_id=req.ident.session_id,
-            harness=req.ident.harness,
-            subagent=req.role.subagent,
-            state_key="" if req.background else req.ident.thread,
-            clamp=clamp,
+        return RoutePlan(  # positional: keyword arguments to a class cost ~500 instructions each
+            req.requested,
+            candidates,
+            tier,
+            decision.profile,
+            decision.method,
+            round(decision.confidence, 3),
+            tags,
+            "; ".join(p for p in (decision.why, *notes) if p),
+            None,  # body: set by ``_finish``
+            None,  # shadow_model
+            decision.override,
+            req.ident.session_id,
+            req.ident.harness,
+            req.role.subagent,
+            "" if req.background else req.ident.thread,  # state_key
+            clamp,
         )
 
     def _candidates(
