@@ -39,10 +39,9 @@ from sidecar.config import Config, ModelConfig
 from sidecar.errors import InvalidRequest, TierlineError
 from sidecar.exchange import Exchange
 from sidecar.routing import rewrite, turn
-from sidecar.routing.agents import AgentRole, system_role
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
-from sidecar.routing.decide import UNREAD, Decision, Facts, decide, explicit
+from sidecar.routing.decide import Decision, Facts, Policy, decide, explicit
 from sidecar.routing.fit import (
     Needs,
     clamps,
@@ -53,7 +52,7 @@ from sidecar.routing.fit import (
     serves,
     warm_model,
 )
-from sidecar.routing.inbound import Inbound, read_inbound
+from sidecar.routing.inbound import Inbound, InboundReader, remember
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
 from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
@@ -85,7 +84,7 @@ class Router:
         self.table: TierTable = self._builder.build()
         self._settings = parse_classifier(routing.classifier)
         self._rules = parse_rules(routing.rules)
-        self._rule_headers = frozenset(key for rule in self._rules for key in rule.header)
+        self._inbound = InboundReader(frozenset(key for rule in self._rules for key in rule.header))
         self._profiles = parse_profiles(routing.profiles)
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
@@ -96,11 +95,16 @@ class Router:
         self._order = order
         self._profile_tier = profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
         self._fallbacks = self._resolve_all(routing.fallback_chain)
-        self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
-        self._roles: dict[str, AgentRole | None] = {}
         self._visible = self.visible_models()  # the config is fixed for the router's life
-        self._tiers: dict[str, str] = {}  # model name -> tier (``_tier_of``; bounded)
+        self._policy = Policy(
+            order, self._profile_tier, frozenset(config.models), self._rules,
+            routing.heavy_tags, routing.heavy_model, routing.ui_tags, routing.ui_model,
+            self._settings.sticky_threshold,
+        )  # fmt: skip
+        # Memos of pure functions of the fixed config, keyed by what clients send (bounded):
+        self._named: dict[str, tuple[Named, str]] = {}  # model name -> ``named_target``
+        self._chosen: dict[tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
         }
@@ -118,17 +122,6 @@ class Router:
     def _llm(self, ask: Ask | None) -> LlmClassifier | None:
         quick = self.table.candidates.get(self._profile_tier["assistant"], ())
         return cheapest_classifier(ask, quick, self._settings)
-
-    def _system_role(self, head: str) -> AgentRole | None:
-        """``system_role`` memoized by system-prompt head (a few distinct prompts per harness)."""
-        try:
-            return self._roles[head]
-        except KeyError:
-            pass
-        if len(self._roles) >= 256:  # bounded: prompts come from clients
-            self._roles.clear()
-        found = self._roles[head] = system_role(head)
-        return found
 
     def visible_models(self) -> list[str]:
         return ["auto", *self._order, *self._config.models]
@@ -227,18 +220,30 @@ class Router:
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], peek: bool
     ) -> RoutePlan:
         req, named, via = self._read(protocol, body, headers)
-        state = (None if req.background else self._store.get(req.ident.thread)) or SessionState()
+        background = req.role.kind == "background"
+        state = (None if background else self._store.get(req.ident.thread)) or SessionState()
         if peek:
             state = copy.deepcopy(state)
         scan(req.conv, state, self._config.routing.path_tags)
-        facts = self._facts(req, state, named, via)
-        decision = explicit(facts)  # the turn's classification is only read past this
+        facts = Facts(
+            self._policy,
+            req.headers.get("x-tierline-tier") or self._tier_lock,
+            state.directive_profile or None,
+            state.lock or None,
+            named,
+            via,
+            turn.tags(req.headers, state),
+            req.role,
+            req.ident.harness,
+            req.headers,
+            state.tokens + turn.fixed_tokens(req.conv, req.body),
+            state.tier or None,
+        )  # positional: keyword arguments to a class cost ~500 instructions each
+        decision = explicit(facts)  # the turn is classified only when no explicit choice decides
         if decision is None:
-            verdict = turn.verdict(req.conv, state, self.llm, self._settings)
-            decision = decide(facts._replace(verdict=verdict))
-        needs = needs_of(protocol, body, facts.tokens, state.images)
-        plan = self._finish(self._plan(req, decision, needs, state, facts.tags), req, state)
-        if not req.background and not peek:
+            decision = decide(facts, turn.verdict(req.conv, state, self.llm, self._settings))
+        plan = self._finish(self._plan(req, decision, facts.tokens, state, facts.tags), req)
+        if not background and not peek:
             state.tier = plan.tier or state.tier
             self._store.put(req.ident.thread, state)
         return plan
@@ -270,67 +275,46 @@ class Router:
             raise InvalidRequest(
                 "`model` is required and must be a non-empty string", param="model"
             )
-        named, via = named_target(
-            requested, self._config, self._order, self.table.available, self._visible
-        )
-        req = read_inbound(
-            protocol, body, requested, headers, self._system_role, self._rule_headers
-        )
+        found = self._named.get(requested)
+        if found is None:  # (raises NotFound for a name nothing matches)
+            found = named_target(
+                requested, self._config, self._order, self.table.available, self._visible
+            )
+            remember(self._named, requested, found)
+        named, via = found
+        req = self._inbound.read(protocol, body, requested, headers)
         return req, named, via
 
-    def _facts(self, req: Inbound, state: SessionState, named: Named, via: str) -> Facts:
-        """Everything ``decide`` reads, once the scan has brought ``state`` up to date."""
-        routing = self._config.routing
-        return Facts(
-            order=self._order,
-            profile_tier=self._profile_tier,
-            models=self._model_names,
-            header_tier=req.headers.get("x-tierline-tier") or self._tier_lock,
-            directive_profile=state.directive_profile or None,
-            lock=state.lock or None,
-            named=named,
-            named_via=via,
-            rules=self._rules,
-            tags=turn.tags(req.headers, state),
-            heavy_tags=routing.heavy_tags,
-            heavy_model=routing.heavy_model,
-            ui_tags=routing.ui_tags,
-            ui_model=routing.ui_model,
-            role=req.role,
-            harness=req.ident.harness,
-            headers=req.headers,
-            tokens=state.tokens + turn.fixed_tokens(req.conv, req.body),
-            verdict=UNREAD,
-            session_tier=state.tier or None,
-            sticky_threshold=self._settings.sticky_threshold,
-        )
-
     def _plan(
-        self,
-        req: Inbound,
-        decision: Decision,
-        needs: Needs,
-        state: SessionState,
-        tags: tuple[str, ...],
+        self, req: Inbound, d: Decision, tokens: int, state: SessionState, tags: tuple[str, ...]
     ) -> RoutePlan:
         """The decision turned into ordered candidates, with the reason for each step."""
-        tier, candidates, notes = self._candidates(decision, needs, state)
+        clamp_on = self._config.routing.clamp_max_tokens
+        needs = None
+        if d.model or d.chain:  # chosen outright: the request's needs do not re-rank it
+            tier, candidates = self._outright(d.model, d.chain)
+            tier = d.tier or tier
+            notes: list[str] = []
+        else:
+            needs = needs_of(req.protocol, req.body, tokens, state.images)
+            tier, candidates, notes = self._candidates(d, needs, state)
         clamp: tuple[tuple[str, int], ...] = ()
-        if self._config.routing.clamp_max_tokens:
+        if clamp_on:
+            needs = needs or needs_of(req.protocol, req.body, tokens, state.images)
             clamp = clamps(candidates, needs)
             notes += [f"max tokens {needs.max_output} clamped to {n} for {m}" for m, n in clamp]
         return RoutePlan(  # positional: keyword arguments to a class cost ~500 instructions each
             req.requested,
             candidates,
             tier,
-            decision.profile,
-            decision.method,
-            round(decision.confidence, 3),
+            d.profile,
+            d.method,
+            round(d.confidence, 3),
             tags,
-            "; ".join(p for p in (decision.why, *notes) if p),
-            None,  # body: set by ``_finish``
+            "; ".join(p for p in (d.why, *notes) if p) if notes else d.why,  # reason
+            self._body(req, d.profile, state),
             None,  # shadow_model
-            decision.override,
+            d.override,
             req.ident.session_id,
             req.ident.harness,
             req.role.subagent,
@@ -338,15 +322,29 @@ class Router:
             clamp,
         )
 
+    def _outright(
+        self, model: str | None, chain: tuple[str, ...]
+    ) -> tuple[str | None, tuple[ModelConfig, ...]]:
+        """(tier of the first, candidates with the fallback chain) for a model or a chain
+        chosen outright; memoized (a name resolves to one model; the table is fixed)."""
+        refs = (model,) if model else chain
+        found = self._chosen.get(refs)
+        if found is None:
+            chosen = list(self._resolve_all(tuple(r for r in refs if r)))
+            default = self._config.routing.default_tier
+            tier = (
+                tier_of(chosen[0], self._order, self.table, self._builder, default)
+                if chosen
+                else None
+            )
+            found = tier, self._with_fallbacks(chosen)
+            remember(self._chosen, refs, found)  # bounded: "provider:model" names from clients
+        return found
+
     def _candidates(
         self, d: Decision, needs: Needs, state: SessionState
     ) -> tuple[str | None, tuple[ModelConfig, ...], list[str]]:
         notes: list[str] = []
-        if d.model or d.chain:
-            refs = (d.model,) if d.model else d.chain
-            chosen = list(self._resolve_all(tuple(r for r in refs if r)))
-            tier = d.tier or (self._tier_of(chosen[0]) if chosen else None)
-            return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
         clamp = self._config.routing.clamp_max_tokens
         head = self._heads.get(tier)
@@ -370,18 +368,6 @@ class Router:
             notes.append(note)
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
 
-    def _tier_of(self, m: ModelConfig) -> str:
-        """``tier_of`` memoized by model name (a name resolves to one model; the table is fixed)."""
-        try:
-            return self._tiers[m.name]
-        except KeyError:
-            pass
-        if len(self._tiers) >= 256:  # bounded: "provider:model" names come from clients
-            self._tiers.clear()
-        default = self._config.routing.default_tier
-        found = self._tiers[m.name] = tier_of(m, self._order, self.table, self._builder, default)
-        return found
-
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}
         for m in (*chosen, *self._fallbacks):
@@ -392,15 +378,21 @@ class Router:
                 out[default.name] = default
         return tuple(out.values())
 
-    def _finish(self, plan: RoutePlan, req: Inbound, state: SessionState) -> RoutePlan:
-        """Shadow mode, or the body rewrite (directives removed, a profile's addendum)."""
+    def _body(
+        self, req: Inbound, profile: str | None, state: SessionState
+    ) -> Mapping[str, Any] | None:
+        """The body rewrite (directives removed, a profile's addendum), None when none."""
+        found = self._profiles.get(profile) if profile else None
+        addendum = found.system_addendum if found else ""
+        if not addendum and not state.directive_idx:
+            return None
+        return rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
+
+    def _finish(self, plan: RoutePlan, req: Inbound) -> RoutePlan:
+        """Shadow mode: the decision recorded, the request sent as asked, body untouched."""
         if self._config.routing.mode == "shadow":
             return rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
-        addendum = ""
-        if plan.profile and plan.profile in self._profiles:
-            addendum = self._profiles[plan.profile].system_addendum
-        new_body = rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
-        return plan if new_body is None else replace(plan, body=new_body)
+        return plan
 
     def _asked(self, requested: str) -> tuple[ModelConfig, ...]:
         """Shadow mode: what the client asked for, as the static router would send it."""
