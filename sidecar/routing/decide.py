@@ -60,8 +60,7 @@ class Facts(NamedTuple):
     header_tier: str | None  # x-tierline-tier
     directive_profile: str | None
     lock: str | None
-    named: tuple[str, str] | None  # ("tier"|"model", value) from the requested model / alias
-    named_via: str  # "" or the alias that led there
+    named: Decision | None  # ``named_choice`` of the requested model
     tags: tuple[str, ...]
     role: AgentRole
     harness: str
@@ -100,16 +99,21 @@ def explicit(facts: Facts) -> Decision | None:
         if tier or model:
             why = f"session locked to {facts.lock} (/auto clears it)"
             return Decision("lock", tier, model, (), profile, 1.0, "lock", why)
-    if facts.named:
-        kind, value = facts.named
-        method = "alias" if facts.named_via else "explicit"
-        why = f"client asked for {value}" + (
-            f" (alias {facts.named_via})" if facts.named_via else ""
-        )
-        if kind == "tier":
-            return Decision(method, value, None, (), None, 1.0, "model", why)
-        return Decision(method, None, value, (), None, 1.0, "model", why)
-    return None
+    return facts.named
+
+
+def named_choice(named: tuple[str, str] | None, via: str) -> Decision | None:
+    """The choice the client's model name makes, if any (``named``: ("tier"|"model",
+    value) the name or the alias ``via`` leads to; ``via``: "" or that alias). The last
+    explicit choice; pure, so a caller may memoize it by model name."""
+    if not named:
+        return None
+    kind, value = named
+    method = "alias" if via else "explicit"
+    why = f"client asked for {value}" + (f" (alias {via})" if via else "")
+    if kind == "tier":
+        return Decision(method, value, None, (), None, 1.0, "model", why)
+    return Decision(method, None, value, (), None, 1.0, "model", why)
 
 
 def _rule(facts: Facts, verdict: Classification) -> Decision | None:

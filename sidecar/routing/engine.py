@@ -41,7 +41,7 @@ from sidecar.exchange import Exchange
 from sidecar.routing import rewrite, turn
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
-from sidecar.routing.decide import Decision, Facts, Policy, decide, explicit
+from sidecar.routing.decide import Decision, Facts, Policy, decide, explicit, named_choice
 from sidecar.routing.fit import (
     Needs,
     clamps,
@@ -54,7 +54,7 @@ from sidecar.routing.fit import (
 )
 from sidecar.routing.inbound import Inbound, InboundReader, remember
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
-from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
+from sidecar.routing.naming import named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
 from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
@@ -86,6 +86,7 @@ class Router:
         self._rules = parse_rules(routing.rules)
         self._inbound = InboundReader(frozenset(key for rule in self._rules for key in rule.header))
         self._profiles = parse_profiles(routing.profiles)
+        self._shadow = routing.mode == "shadow"
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
             store = build_store(st.backend, st.redis_url, st.max_sessions, st.ttl_seconds)
@@ -103,7 +104,7 @@ class Router:
             self._settings.sticky_threshold,
         )  # fmt: skip
         # Memos of pure functions of the fixed config, keyed by what clients send (bounded):
-        self._named: dict[str, tuple[Named, str]] = {}  # model name -> ``named_target``
+        self._named: dict[str, Decision | None] = {}  # model name -> its ``named_choice``
         self._chosen: dict[tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
@@ -167,7 +168,7 @@ class Router:
         if not self._store.shared and self.llm is None:
             return
         try:
-            req, named, _via = self._read(protocol, body, headers)
+            req, named = self._read(protocol, body, headers)
         except Exception:
             return
         if self._store.shared:
@@ -219,7 +220,7 @@ class Router:
     def _route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], peek: bool
     ) -> RoutePlan:
-        req, named, via = self._read(protocol, body, headers)
+        req, named = self._read(protocol, body, headers)
         background = req.role.kind == "background"
         state = (None if background else self._store.get(req.ident.thread)) or SessionState()
         if peek:
@@ -231,7 +232,6 @@ class Router:
             state.directive_profile or None,
             state.lock or None,
             named,
-            via,
             turn.tags(req.headers, state),
             req.role,
             req.ident.harness,
@@ -242,7 +242,9 @@ class Router:
         decision = explicit(facts)  # the turn is classified only when no explicit choice decides
         if decision is None:
             decision = decide(facts, turn.verdict(req.conv, state, self.llm, self._settings))
-        plan = self._finish(self._plan(req, decision, facts.tokens, state, facts.tags), req)
+        plan = self._plan(req, decision, facts.tokens, state, facts.tags)
+        if self._shadow:  # the decision recorded, the request sent as asked, body untouched
+            plan = rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
         if not background and not peek:
             state.tier = plan.tier or state.tier
             self._store.put(req.ident.thread, state)
@@ -268,22 +270,23 @@ class Router:
 
     def _read(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> tuple[Inbound, Named, str]:
-        """The request as the steps need it: model name, session, harness, agent role."""
+    ) -> tuple[Inbound, Decision | None]:
+        """The request as the steps need it (session, harness, agent role) and the choice
+        its model name makes (``named_choice``)."""
         requested = body.get("model")
         if not isinstance(requested, str) or not requested:
             raise InvalidRequest(
                 "`model` is required and must be a non-empty string", param="model"
             )
-        found = self._named.get(requested)
-        if found is None:  # (raises NotFound for a name nothing matches)
-            found = named_target(
+        try:
+            choice = self._named[requested]
+        except KeyError:  # (named_target raises NotFound for a name nothing matches)
+            named, via = named_target(
                 requested, self._config, self._order, self.table.available, self._visible
             )
-            remember(self._named, requested, found)
-        named, via = found
-        req = self._inbound.read(protocol, body, requested, headers)
-        return req, named, via
+            choice = named_choice(named, via)
+            remember(self._named, requested, choice)
+        return self._inbound.read(protocol, body, requested, headers), choice
 
     def _plan(
         self, req: Inbound, d: Decision, tokens: int, state: SessionState, tags: tuple[str, ...]
@@ -312,13 +315,13 @@ class Router:
             round(d.confidence, 3),
             tags,
             "; ".join(p for p in (d.why, *notes) if p) if notes else d.why,  # reason
-            self._body(req, d.profile, state),
+            self._body(req, d.profile, state) if state.directive_idx or d.profile else None,
             None,  # shadow_model
             d.override,
             req.ident.session_id,
             req.ident.harness,
-            req.role.subagent,
-            "" if req.background else req.ident.thread,  # state_key
+            req.role.kind != "primary",  # subagent
+            "" if req.role.kind == "background" else req.ident.thread,  # state_key
             clamp,
         )
 
@@ -387,12 +390,6 @@ class Router:
         if not addendum and not state.directive_idx:
             return None
         return rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
-
-    def _finish(self, plan: RoutePlan, req: Inbound) -> RoutePlan:
-        """Shadow mode: the decision recorded, the request sent as asked, body untouched."""
-        if self._config.routing.mode == "shadow":
-            return rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
-        return plan
 
     def _asked(self, requested: str) -> tuple[ModelConfig, ...]:
         """Shadow mode: what the client asked for, as the static router would send it."""

@@ -42,15 +42,17 @@ class InboundReader:
 
     What repeats on every request of a session is worked out once and memoized: which
     of the client's header names the router reads (keyed by the tuple of names, in
-    order) and what the system prompt's head announces (keyed by the head itself). A
-    key is the exact data the answer depends on, so an answer is never stale; each memo
-    holds at most 256 entries (cleared when full).
+    order), what the system prompt's head announces (keyed by the head itself) and the
+    harness (keyed by those headers and what the head names). A key is the exact data
+    the answer depends on, so an answer is never stale; each memo holds at most 256
+    entries (cleared when full).
     """
 
     def __init__(self, rule_headers: frozenset[str] = frozenset()) -> None:
         self._extra = rule_headers
         self._picks: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
         self._heads: dict[str, tuple[AgentRole | None, frozenset[str]]] = {}
+        self._harness: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], str] = {}
 
     def read(
         self, protocol: str, body: Mapping[str, Any], requested: str, headers: Mapping[str, str]
@@ -59,7 +61,11 @@ class InboundReader:
         h = self.headers(headers)
         conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
         announced, marks = self.head(conv.system)
-        harness = harness_of(h, marks)
+        key = (marks, tuple(h.items()))
+        harness = self._harness.get(key)
+        if harness is None:
+            harness = harness_of(h, marks)
+            remember(self._harness, key, harness)
         ident = identify(body, h, conv, harness)
         max_out = body.get("max_tokens")
         max_out = max_out if isinstance(max_out, int) else None

@@ -141,7 +141,7 @@ def fingerprint(conv: Conversation) -> str:
     system = conv.system
     crc = zlib.crc32(system[:2048].encode("utf-8", "replace"), len(system))
     crc = zlib.crc32(conv.first_user_text()[:2048].encode("utf-8", "replace"), crc)
-    return f"{crc:08x}"
+    return "%08x" % crc  # noqa: UP031 (cheaper than a format spec: ~1k instructions)
 
 
 def _explicit_id(h: Mapping[str, str], body: Mapping[str, Any]) -> tuple[str, str] | None:
