@@ -82,24 +82,31 @@ def _target(p: Policy, value: str) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def explicit(facts: Facts) -> Decision | None:
-    """The explicit choice (step 1), if any; it needs no classification of the turn, so
-    a caller may classify the turn only when this returns None."""
-    if facts.header_tier:
-        tier, model, profile = _target(facts.policy, facts.header_tier)
+def explicit(
+    p: Policy,
+    header_tier: str | None,
+    directive_profile: str | None,
+    lock: str | None,
+    named: Decision | None,
+) -> Decision | None:
+    """The explicit choice (step 1), if any, from the ``Facts`` fields of the same names;
+    it needs no classification of the turn and no other fact, so a caller may build
+    ``Facts`` and classify the turn only when this returns None."""
+    if header_tier:
+        tier, model, profile = _target(p, header_tier)
         if tier or model:
-            why = f"x-tierline-tier: {facts.header_tier}"
+            why = f"x-tierline-tier: {header_tier}"
             return Decision("header", tier, model, (), profile, 1.0, "header", why)
-    if facts.directive_profile:
-        tier = facts.policy.profile_tier[facts.directive_profile]
-        why = f"directive for this message -> {facts.directive_profile}"
-        return Decision("directive", tier, None, (), facts.directive_profile, 1.0, "directive", why)
-    if facts.lock:
-        tier, model, profile = _target(facts.policy, facts.lock)
+    if directive_profile:
+        tier = p.profile_tier[directive_profile]
+        why = f"directive for this message -> {directive_profile}"
+        return Decision("directive", tier, None, (), directive_profile, 1.0, "directive", why)
+    if lock:
+        tier, model, profile = _target(p, lock)
         if tier or model:
-            why = f"session locked to {facts.lock} (/auto clears it)"
+            why = f"session locked to {lock} (/auto clears it)"
             return Decision("lock", tier, model, (), profile, 1.0, "lock", why)
-    return facts.named
+    return named
 
 
 def named_choice(named: tuple[str, str] | None, via: str) -> Decision | None:
@@ -174,7 +181,10 @@ def _floor(facts: Facts, d: Decision) -> Decision:
 def decide(facts: Facts, verdict: Classification) -> Decision:
     """The routing decision (see the module docstring for precedence); ``verdict``: the
     classifier's answer for this turn (heuristic, phase, LLM)."""
-    found = explicit(facts) or _rule(facts, verdict)
+    f = facts
+    found = explicit(f.policy, f.header_tier, f.directive_profile, f.lock, f.named) or _rule(
+        facts, verdict
+    )
     if found:
         return found
     if facts.role.quick:

@@ -226,23 +226,29 @@ class Router:
         if peek:
             state = copy.deepcopy(state)
         scan(req.conv, state, self._config.routing.path_tags)
-        facts = Facts(
-            self._policy,
-            req.headers.get("x-tierline-tier") or self._tier_lock,
-            state.directive_profile or None,
-            state.lock or None,
-            named,
-            turn.tags(req.headers, state),
-            req.role,
-            req.ident.harness,
-            req.headers,
-            state.tokens + turn.fixed_tokens(req.conv, req.body),
-            state.tier or None,
-        )  # positional: keyword arguments to a class cost ~500 instructions each
-        decision = explicit(facts)  # the turn is classified only when no explicit choice decides
-        if decision is None:
+        header_tier = req.headers.get("x-tierline-tier") or self._tier_lock
+        directive, lock = state.directive_profile or None, state.lock or None
+        tags: tuple[str, ...] = ()
+        if state.directive_tags or state.turn_tags or "x-tierline-tags" in req.headers:
+            tags = turn.tags(req.headers, state)
+        tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
+        decision = explicit(self._policy, header_tier, directive, lock, named)
+        if decision is None:  # only now are the turn's facts gathered and the turn classified
+            facts = Facts(
+                self._policy,
+                header_tier,
+                directive,
+                lock,
+                named,
+                tags,
+                req.role,
+                req.ident.harness,
+                req.headers,
+                tokens,
+                state.tier or None,
+            )  # positional: a keyword argument to a class costs ~500 instructions
             decision = decide(facts, turn.verdict(req.conv, state, self.llm, self._settings))
-        plan = self._plan(req, decision, facts.tokens, state, facts.tags)
+        plan = self._plan(req, decision, tokens, state, tags)
         if self._shadow:  # the decision recorded, the request sent as asked, body untouched
             plan = rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
         if not background and not peek:

@@ -42,17 +42,16 @@ class InboundReader:
 
     What repeats on every request of a session is worked out once and memoized: which
     of the client's header names the router reads (keyed by the tuple of names, in
-    order), what the system prompt's head announces (keyed by the head itself) and the
-    harness (keyed by those headers and what the head names). A key is the exact data
-    the answer depends on, so an answer is never stale; each memo holds at most 256
-    entries (cleared when full).
+    order), and the role the system prompt's head announces with the harness (keyed by
+    the head and the headers read). A key is the exact data the answer depends on, so
+    an answer is never stale; each memo holds at most 256 entries (cleared when full).
     """
 
     def __init__(self, rule_headers: frozenset[str] = frozenset()) -> None:
         self._extra = rule_headers
         self._picks: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
-        self._heads: dict[str, tuple[AgentRole | None, frozenset[str]]] = {}
-        self._harness: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], str] = {}
+        # (system prompt head, the headers read) -> (role the head announces, harness)
+        self._who: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[AgentRole | None, str]] = {}
 
     def read(
         self, protocol: str, body: Mapping[str, Any], requested: str, headers: Mapping[str, str]
@@ -60,17 +59,19 @@ class InboundReader:
         """The request's view, session identity and agent role."""
         h = self.headers(headers)
         conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-        announced, marks = self.head(conv.system)
-        key = (marks, tuple(h.items()))
-        harness = self._harness.get(key)
-        if harness is None:
-            harness = harness_of(h, marks)
-            remember(self._harness, key, harness)
+        key = (conv.system[:_HEAD], tuple(h.items()))
+        found = self._who.get(key)
+        if found is None:
+            head = key[0]
+            found = system_role(head), harness_of(h, head_marks(head))
+            remember(self._who, key, found)
+        announced, harness = found
         ident = identify(body, h, conv, harness)
         max_out = body.get("max_tokens")
         max_out = max_out if isinstance(max_out, int) else None
         role = role_of(harness, requested, h, conv, max_out, announced)
-        return Inbound(protocol, body, requested, h, conv, ident, role)
+        # tuple.__new__: the NamedTuple without its generated __new__'s Python frame (~2k)
+        return tuple.__new__(Inbound, (protocol, body, requested, h, conv, ident, role))
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``identity.lower_headers(headers, rule_headers)``."""
@@ -83,16 +84,10 @@ class InboundReader:
         if not picks:
             return {}
         values = tuple(headers.values())  # (a mapping's keys and values share one order)
-        return {low: values[i] for i, low in picks}  # a name given twice: the last value
-
-    def head(self, system: str) -> tuple[AgentRole | None, frozenset[str]]:
-        """(``system_role``, ``head_marks``) of the system prompt's head."""
-        head = system[:_HEAD]
-        found = self._heads.get(head)
-        if found is None:
-            found = system_role(head), head_marks(head)
-            remember(self._heads, head, found)
-        return found
+        out = {}
+        for i, low in picks:  # (a loop: a comprehension is one more call)
+            out[low] = values[i]  # a name given twice: the last value
+        return out
 
 
 def remember(memo: dict[K, V], key: K, value: V) -> None:

@@ -179,4 +179,5 @@ def identify(
     sid, source = found if found else ("h:" + fp, "hash")
     if harness is None:
         harness = detect_harness(headers, conv.system, body)
-    return Identity(sid, sid + "/" + fp, harness, source)
+    # tuple.__new__: the NamedTuple without its generated __new__'s Python frame (~2k instructions)
+    return tuple.__new__(Identity, (sid, sid + "/" + fp, harness, source))
