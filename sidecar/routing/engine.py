@@ -87,6 +87,7 @@ class Router:
         self._inbound = InboundReader(frozenset(key for rule in self._rules for key in rule.header))
         self._profiles = parse_profiles(routing.profiles)
         self._shadow = routing.mode == "shadow"
+        self._clamp_on = routing.clamp_max_tokens
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
             store = build_store(st.backend, st.redis_url, st.max_sessions, st.ttl_seconds)
@@ -105,7 +106,7 @@ class Router:
         )  # fmt: skip
         # Memos of pure functions of the fixed config, keyed by what clients send (bounded):
         self._named: dict[str, Decision | None] = {}  # model name -> its ``named_choice``
-        self._chosen: dict[tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
+        self._chosen: dict[str | tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
         }
@@ -231,9 +232,10 @@ class Router:
         tags: tuple[str, ...] = ()
         if state.directive_tags or state.turn_tags or "x-tierline-tags" in req.headers:
             tags = turn.tags(req.headers, state)
-        tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
         decision = explicit(self._policy, header_tier, directive, lock, named)
+        tokens = None
         if decision is None:  # only now are the turn's facts gathered and the turn classified
+            tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
             facts = Facts(
                 self._policy,
                 header_tier,
@@ -295,21 +297,26 @@ class Router:
         return self._inbound.read(protocol, body, requested, headers), choice
 
     def _plan(
-        self, req: Inbound, d: Decision, tokens: int, state: SessionState, tags: tuple[str, ...]
+        self,
+        req: Inbound,
+        d: Decision,
+        tokens: int | None,
+        state: SessionState,
+        tags: tuple[str, ...],
     ) -> RoutePlan:
-        """The decision turned into ordered candidates, with the reason for each step."""
-        clamp_on = self._config.routing.clamp_max_tokens
+        """The decision turned into ordered candidates, with the reason for each step
+        (``tokens``: the request's estimate, None when not worked out yet)."""
         needs = None
         if d.model or d.chain:  # chosen outright: the request's needs do not re-rank it
-            tier, candidates = self._outright(d.model, d.chain)
+            tier, candidates = self._outright(d.model or d.chain)
             tier = d.tier or tier
             notes: list[str] = []
         else:
-            needs = needs_of(req.protocol, req.body, tokens, state.images)
+            needs = self._needs(req, tokens, state)
             tier, candidates, notes = self._candidates(d, needs, state)
         clamp: tuple[tuple[str, int], ...] = ()
-        if clamp_on:
-            needs = needs or needs_of(req.protocol, req.body, tokens, state.images)
+        if self._clamp_on:
+            needs = needs or self._needs(req, tokens, state)
             clamp = clamps(candidates, needs)
             notes += [f"max tokens {needs.max_output} clamped to {n} for {m}" for m, n in clamp]
         return RoutePlan(  # positional: keyword arguments to a class cost ~500 instructions each
@@ -318,7 +325,7 @@ class Router:
             tier,
             d.profile,
             d.method,
-            round(d.confidence, 3),
+            1.0 if d.confidence == 1.0 else round(d.confidence, 3),  # (round: ~2.5k instructions)
             tags,
             "; ".join(p for p in (d.why, *notes) if p) if notes else d.why,  # reason
             self._body(req, d.profile, state) if state.directive_idx or d.profile else None,
@@ -331,15 +338,14 @@ class Router:
             clamp,
         )
 
-    def _outright(
-        self, model: str | None, chain: tuple[str, ...]
-    ) -> tuple[str | None, tuple[ModelConfig, ...]]:
-        """(tier of the first, candidates with the fallback chain) for a model or a chain
-        chosen outright; memoized (a name resolves to one model; the table is fixed)."""
-        refs = (model,) if model else chain
+    def _outright(self, refs: str | tuple[str, ...]) -> tuple[str | None, tuple[ModelConfig, ...]]:
+        """(tier of the first, candidates with the fallback chain) for a model (``refs``: its
+        name) or a chain chosen outright; memoized (a name resolves to one model; the table
+        is fixed)."""
         found = self._chosen.get(refs)
         if found is None:
-            chosen = list(self._resolve_all(tuple(r for r in refs if r)))
+            names = (refs,) if isinstance(refs, str) else tuple(r for r in refs if r)
+            chosen = list(self._resolve_all(names))
             default = self._config.routing.default_tier
             tier = (
                 tier_of(chosen[0], self._order, self.table, self._builder, default)
@@ -349,6 +355,11 @@ class Router:
             found = tier, self._with_fallbacks(chosen)
             remember(self._chosen, refs, found)  # bounded: "provider:model" names from clients
         return found
+
+    def _needs(self, req: Inbound, tokens: int | None, state: SessionState) -> Needs:
+        if tokens is None:
+            tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
+        return needs_of(req.protocol, req.body, tokens, state.images)
 
     def _candidates(
         self, d: Decision, needs: Needs, state: SessionState
