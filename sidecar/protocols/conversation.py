@@ -105,7 +105,8 @@ def _openai_message(raw: Any) -> Message:
     content = raw.get("content")
     if (role == "user" or role == "assistant") and isinstance(content, str):
         if not raw.get("tool_calls"):  # the common shape: plain text, nothing else to decode
-            return Message(role, content)
+            # (tuple.__new__: Message(role, content) without the generated __new__'s frame)
+            return tuple.__new__(Message, (role, content, (), (), 0))
     role = _s(role)
     text, images = _parts_text(content)
     if role in ("system", "developer"):
