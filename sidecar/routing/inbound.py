@@ -12,7 +12,14 @@ from typing import Any, NamedTuple, TypeVar
 
 from sidecar.protocols.conversation import Conversation
 from sidecar.routing.agents import AgentRole, role_of, system_role
-from sidecar.sessions.identity import Identity, harness_of, head_marks, identify, wanted
+from sidecar.sessions.identity import (
+    Identity,
+    harness_of,
+    head_marks,
+    identify,
+    lower_headers,
+    wanted,
+)
 
 _HEAD = 1500  # the system prompt's head: where harnesses announce roles and themselves
 _MEMO = 256  # entries per memo (its keys come from clients)
@@ -76,17 +83,17 @@ class InboundReader:
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """``identity.lower_headers(headers, rule_headers)``."""
         names = tuple(headers)
+        values = tuple(headers.values())
+        if len(values) != len(names):  # a name given twice (a multidict lists it once)
+            return lower_headers(headers, self._extra)
         picks = self._picks.get(names)
         if picks is None:
             lows = [name.lower() for name in names]
             picks = tuple((i, low) for i, low in enumerate(lows) if wanted(low, self._extra))
             remember(self._picks, names, picks)
-        if not picks:
-            return {}
-        values = tuple(headers.values())  # (a mapping's keys and values share one order)
         out = {}
         for i, low in picks:  # (a loop: a comprehension is one more call)
-            out[low] = values[i]  # a name given twice: the last value
+            out[low] = values[i]  # (case-insensitive duplicates: the last value)
         return out
 
 
