@@ -38,6 +38,9 @@ class AccessLog:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger("tierline.access")
         self._lines = LineWriter(self._log)
+        # (method, profile, confidence, tags, shadow model) -> plan.route_header, which
+        # reads only those: a memo of a pure function (bounded), never stale.
+        self._routes: dict[tuple[Any, ...], str] = {}
 
     def on_request(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], plan: RoutePlan
@@ -45,12 +48,31 @@ class AccessLog:
         """Nothing to do before dispatch."""
 
     def on_exchange(self, exchange: Exchange, plan: RoutePlan | None) -> None:
-        if self._log.isEnabledFor(logging.INFO):
-            self._lines.info(access_fields(exchange, plan))
+        if not self._log.isEnabledFor(logging.INFO):
+            return
+        route = None
+        if plan is not None:
+            key = (plan.method, plan.profile, plan.confidence, plan.tags, plan.shadow_model)
+            route = self._routes.get(key)
+            if route is None:
+                if len(self._routes) >= _ROUTES_LIMIT:
+                    self._routes.clear()
+                route = self._routes[key] = plan.route_header
+        self._lines.info(access_fields(exchange, plan, route))
+
+    def flush(self) -> None:
+        """Write the lines still waiting for the end of the event-loop tick."""
+        self._lines.flush()
 
 
-def access_fields(exchange: Exchange, plan: RoutePlan | None) -> dict[str, Any]:
-    """The access-log line's fields (no secrets, no content)."""
+_ROUTES_LIMIT = 1024
+
+
+def access_fields(
+    exchange: Exchange, plan: RoutePlan | None, route: str | None = None
+) -> dict[str, Any]:
+    """The access-log line's fields (no secrets, no content); ``route``: the plan's
+    ``route_header`` when the caller has it."""
     usage = exchange.usage
     fields: dict[str, Any] = {
         "event": "request",
@@ -79,5 +101,5 @@ def access_fields(exchange: Exchange, plan: RoutePlan | None) -> dict[str, Any]:
         fields["session_id"] = exchange.session_id
     if plan is not None:
         fields["tier"] = plan.tier
-        fields["route"] = plan.route_header
+        fields["route"] = plan.route_header if route is None else route
     return fields

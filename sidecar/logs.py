@@ -9,10 +9,12 @@ keys of the JSON object. Secrets must not be logged; nothing here filters them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import sys
 import time
+from asyncio.events import _get_running_loop
 from collections.abc import Mapping
 from typing import Any, Literal, TextIO
 
@@ -81,6 +83,21 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 _HANDLER_NAME = "tierline"
 
 
+class _Batch:
+    """The lines one event-loop tick wrote through a ``LineWriter``, and where they go."""
+
+    __slots__ = ("loop", "handler", "json", "lines")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        handler: logging.StreamHandler,  # type: ignore[type-arg]
+        json: bool,
+    ) -> None:
+        self.loop, self.handler, self.json = loop, handler, json
+        self.lines: list[Any] = []  # bytes (JSON) or str (text), without terminator
+
+
 class LineWriter:
     """One structured INFO line per call for one logger, without a ``LogRecord``.
 
@@ -88,45 +105,89 @@ class LineWriter:
     installed (no filters anywhere on the way), the line is formatted here (the same
     JSON or text the formatters produce, from a mapping message) and written to that
     handler's stream under its lock; otherwise (another handler, a filter, e.g. pytest's
-    caplog) it goes through ``logging`` as ``log.handle(record)``. Same output, under
-    half the CPU. Levels are honoured either way. Thread-safe: the only state is the
-    cached (second, date text) pair, swapped as one tuple.
+    caplog) it goes through ``logging`` as ``log.handle(record)``. Same output, a
+    fraction of the CPU. Levels are honoured either way (the handler's once per batch).
+
+    Batching: called on a running event loop, the lines of one loop tick are written
+    together (one ``write`` and ``flush``) by a callback the loop runs right after the
+    tick, to the handler resolved at the tick's first line; at most ``BATCH_LINES``
+    lines wait. Without a running loop each line is written at once. ``flush`` writes
+    what waits. Safe across threads: a batch belongs to one loop and is flushed by it.
     """
 
-    __slots__ = ("_log", "_stamp")
+    BATCH_LINES = 256
+    __slots__ = ("_log", "_stamp", "_batch", "_name")
 
     def __init__(self, logger: logging.Logger) -> None:
         self._log = logger
         self._stamp: tuple[int, str] = (-1, "")
+        self._batch: _Batch | None = None
+        self._name = orjson.dumps(logger.name)
 
     def info(self, fields: Mapping[str, Any]) -> None:
         log = self._log
         if not log.isEnabledFor(logging.INFO):
             return
-        handler = self._sole_handler()
-        if handler is None:  # makeRecord + handle == log.info minus the caller lookup
-            log.handle(log.makeRecord(log.name, logging.INFO, "", 0, fields, (), None))
+        batch = self._batch
+        loop = _get_running_loop()
+        if batch is None or batch.loop is not loop:
+            handler = self._sole_handler()
+            if handler is None:  # makeRecord + handle == log.info minus the caller lookup
+                log.handle(log.makeRecord(log.name, logging.INFO, "", 0, fields, (), None))
+                return
+            if logging.INFO < handler.level:
+                return
+            batch = _Batch(loop, handler, isinstance(handler.formatter, JsonFormatter))
+            if loop is not None:
+                self._batch = batch
+                loop.call_soon(self.flush, batch)
+        lines = batch.lines
+        lines.append(self._json(fields) if batch.json else self._text(fields))
+        if loop is None or len(lines) >= self.BATCH_LINES:
+            self.flush(batch)
+
+    def flush(self, batch: _Batch | None = None) -> None:
+        """Write the lines of ``batch`` (default: the pending one); idempotent."""
+        batch = batch or self._batch
+        if batch is None:
             return
-        if logging.INFO < handler.level:
+        if self._batch is batch:
+            self._batch = None
+        lines, batch.lines = batch.lines, []
+        if not lines:
             return
-        created = time.time()
-        if isinstance(handler.formatter, JsonFormatter):
-            out = {"ts": self._ts(created), "level": "info", "logger": log.name}
-            out.update(fields)
-            line = orjson.dumps(out, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        handler = batch.handler
+        term = handler.terminator
+        if batch.json:
+            text = (term.encode().join(lines) + term.encode()).decode()
         else:
-            parts = [f"{self._ts(created)} INFO {log.name}:"]
-            parts += [f"{k}={v}" for k, v in fields.items()]
-            line = " ".join(parts)
+            text = term.join(lines) + term
         handler.acquire()
         try:
             stream = sys.stderr if isinstance(handler, _StderrHandler) else handler.stream
-            stream.write(line + handler.terminator)
+            stream.write(text)
             stream.flush()
         except Exception:  # noqa: BLE001 - as Handler.emit: report, never raise
-            handler.handleError(log.makeRecord(log.name, logging.INFO, "", 0, fields, (), None))
+            log = self._log
+            handler.handleError(log.makeRecord(log.name, logging.INFO, "", 0, text, (), None))
         finally:
             handler.release()
+
+    def _json(self, fields: Mapping[str, Any]) -> bytes:
+        """``JsonFormatter``'s line for a mapping message logged now, as bytes."""
+        ts = self._ts(time.time())
+        if not fields or "ts" in fields or "level" in fields or "logger" in fields:
+            out = {"ts": ts, "level": "info", "logger": self._log.name}
+            out.update(fields)
+            return orjson.dumps(out, default=str, option=orjson.OPT_NON_STR_KEYS)
+        body = orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS)
+        # The same object with the three leading keys spliced in front of the fields.
+        return b'{"ts":"%s","level":"info","logger":%s,%s' % (ts.encode(), self._name, body[1:])
+
+    def _text(self, fields: Mapping[str, Any]) -> str:
+        parts = [f"{self._ts(time.time())} INFO {self._log.name}:"]
+        parts += [f"{k}={v}" for k, v in fields.items()]
+        return " ".join(parts)
 
     def _sole_handler(self) -> logging.StreamHandler | None:  # type: ignore[type-arg]
         """tierline's handler when it is the only one records reach (and nothing filters)."""

@@ -101,8 +101,14 @@ def _parts_text(content: Any) -> tuple[str, int]:
 def _openai_message(raw: Any) -> Message:
     if not isinstance(raw, dict):
         return _EMPTY
-    role = _s(raw.get("role"))
-    text, images = _parts_text(raw.get("content"))
+    role = raw.get("role")
+    content = raw.get("content")
+    if (role == "user" or role == "assistant") and isinstance(content, str):
+        if not raw.get("tool_calls"):  # the common shape: plain text, nothing else to decode
+            # (tuple.__new__: Message(role, content) without the generated __new__'s frame)
+            return tuple.__new__(Message, (role, content, (), (), 0))
+    role = _s(role)
+    text, images = _parts_text(content)
     if role in ("system", "developer"):
         return Message("system", text)
     if role == "tool":
@@ -273,8 +279,10 @@ class Conversation:
                 if not isinstance(raw, dict) or raw.get("role") not in ("system", "developer"):
                     break
                 if raw.get("type", "message") == "message":
-                    parts.append(_parts_text(raw.get("content"))[0])
-            parts = [p for p in parts if p]
+                    content = raw.get("content")
+                    parts.append(content if isinstance(content, str) else _parts_text(content)[0])
+            if "" in parts:
+                parts = [p for p in parts if p]
             self._system = parts[0] if len(parts) == 1 else "\n".join(parts)
         return self._system
 
@@ -284,7 +292,8 @@ class Conversation:
             if isinstance(raw, str):
                 return raw
             if isinstance(raw, dict) and raw.get("role") == "user":
-                text = _parts_text(raw.get("content"))[0]
+                content = raw.get("content")
+                text = content if isinstance(content, str) else _parts_text(content)[0]
                 if text:
                     return text
         return ""
@@ -305,7 +314,12 @@ class Conversation:
 
     @property
     def last(self) -> Message | None:
-        return self.message(-1) if self._raw else None
+        if not self._raw:
+            return None
+        cached = self._cache[-1]
+        if cached is None:
+            cached = self._cache[-1] = self._decode(self._raw[-1])
+        return cached
 
     @property
     def tools(self) -> tuple[str, ...]:

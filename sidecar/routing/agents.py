@@ -54,7 +54,7 @@ _USER_PATTERNS: tuple[tuple[str, str, str, bool], ...] = (
     ("Provide a detailed prompt for continuing our conversation", "background", "summary", True),
     ("Generate a title for this conversation", "background", "title", True),
 )
-_SMALL_MODELS = ("haiku",)
+_USER_WORD = "conversation"  # in every _USER_PATTERNS needle
 _HEAD = 1500
 
 
@@ -79,21 +79,36 @@ def detect_role(
     by_system: Callable[[str], AgentRole | None] = system_role,
 ) -> AgentRole:
     """The role of this request (``headers`` lower-cased)."""
+    announced = by_system(conv.system[:_HEAD])  # the harnesses put these prompts first
+    return role_of(harness, requested_model, headers, conv, max_tokens, announced)
+
+
+def role_of(
+    harness: str,
+    requested_model: str,
+    headers: Mapping[str, str],
+    conv: Conversation,
+    max_tokens: int | None,
+    announced: AgentRole | None,
+) -> AgentRole:
+    """``detect_role`` for a caller that has ``announced``: ``system_role`` of the system
+    prompt's first 1500 characters."""
     sub = headers.get("x-openai-subagent")
     if sub:  # Codex marks its own subagent requests
         if sub == "compact":
             return AgentRole("background", "summary", True)
         return AgentRole("subagent", sub, False)
-    found = by_system(conv.system[:_HEAD])  # the harnesses put these prompts first
-    if found:
-        return found
+    if announced:
+        return announced
     last = conv.last
     if last is not None and last.role == "user" and last.text:
-        found = _scan(last.text[-3000:], _USER_PATTERNS)
-        if found:
-            return found
+        tail = last.text[-3000:]
+        if _USER_WORD in tail:  # (cheap test first: every user pattern has the word)
+            found = _scan(tail, _USER_PATTERNS)
+            if found:
+                return found
         if harness == "claude_code" and max_tokens == 1 and last.text.strip() == "quota":
             return AgentRole("background", "quota", True)
-    if harness == "claude_code" and any(s in requested_model for s in _SMALL_MODELS):
+    if harness == "claude_code" and "haiku" in requested_model:  # a harness's small model
         return AgentRole("background", "small_model", True)
     return PRIMARY

@@ -39,113 +39,124 @@ class Decision(NamedTuple):
     why: str = ""
 
 
-class Facts(NamedTuple):
-    """Everything the decision reads (no I/O, no state mutation)."""
+class Policy(NamedTuple):
+    """What the decision reads from the config: fixed for a router's life."""
 
     order: tuple[str, ...]  # tiers, strongest first
     profile_tier: Mapping[str, str]  # profile -> tier
     models: frozenset[str]  # names that can be chosen outright
-    header_tier: str | None  # x-tierline-tier
-    directive_profile: str | None
-    lock: str | None
-    named: tuple[str, str] | None  # ("tier"|"model", value) from the requested model / alias
-    named_via: str  # "" or the alias that led there
     rules: tuple[Rule, ...]
-    tags: tuple[str, ...]
     heavy_tags: tuple[str, ...]
     heavy_model: str | None
     ui_tags: tuple[str, ...]
     ui_model: str | None
+    sticky_threshold: float
+
+
+class Facts(NamedTuple):
+    """Everything the decision reads about one request (no I/O, no state mutation)."""
+
+    policy: Policy
+    header_tier: str | None  # x-tierline-tier
+    directive_profile: str | None
+    lock: str | None
+    named: Decision | None  # ``named_choice`` of the requested model
+    tags: tuple[str, ...]
     role: AgentRole
     harness: str
     headers: Mapping[str, str]
     tokens: int
-    verdict: Classification  # heuristic/phase/LLM answer for this turn
     session_tier: str | None
-    sticky_threshold: float
 
 
-def _target(facts: Facts, value: str) -> tuple[str | None, str | None, str | None]:
+def _target(p: Policy, value: str) -> tuple[str | None, str | None, str | None]:
     """(tier, model, profile) a header/lock value names: a tier, a profile or a model."""
-    if value in facts.order:
+    if value in p.order:
         return value, None, None
     if value == "auto":
         return None, None, None
-    if value in facts.profile_tier:
-        return facts.profile_tier[value], None, value
-    if value in facts.models:
+    if value in p.profile_tier:
+        return p.profile_tier[value], None, value
+    if value in p.models:
         return None, value, None
     return None, None, None
 
 
-UNREAD = Classification("coder", 0.0, "unread")  # ``Facts.verdict`` before ``explicit`` ran
-
-
-def explicit(facts: Facts) -> Decision | None:
-    """The explicit choice (step 1), if any; it never reads ``facts.verdict``, so a
-    caller may classify the turn only when this returns None."""
-    if facts.header_tier:
-        tier, model, profile = _target(facts, facts.header_tier)
+def explicit(
+    p: Policy,
+    header_tier: str | None,
+    directive_profile: str | None,
+    lock: str | None,
+    named: Decision | None,
+) -> Decision | None:
+    """The explicit choice (step 1), if any, from the ``Facts`` fields of the same names;
+    it needs no classification of the turn and no other fact, so a caller may build
+    ``Facts`` and classify the turn only when this returns None."""
+    if header_tier:
+        tier, model, profile = _target(p, header_tier)
         if tier or model:
-            why = f"x-tierline-tier: {facts.header_tier}"
+            why = f"x-tierline-tier: {header_tier}"
             return Decision("header", tier, model, (), profile, 1.0, "header", why)
-    if facts.directive_profile:
-        tier = facts.profile_tier[facts.directive_profile]
-        why = f"directive for this message -> {facts.directive_profile}"
-        return Decision("directive", tier, None, (), facts.directive_profile, 1.0, "directive", why)
-    if facts.lock:
-        tier, model, profile = _target(facts, facts.lock)
+    if directive_profile:
+        tier = p.profile_tier[directive_profile]
+        why = f"directive for this message -> {directive_profile}"
+        return Decision("directive", tier, None, (), directive_profile, 1.0, "directive", why)
+    if lock:
+        tier, model, profile = _target(p, lock)
         if tier or model:
-            why = f"session locked to {facts.lock} (/auto clears it)"
+            why = f"session locked to {lock} (/auto clears it)"
             return Decision("lock", tier, model, (), profile, 1.0, "lock", why)
-    if facts.named:
-        kind, value = facts.named
-        method = "alias" if facts.named_via else "explicit"
-        why = f"client asked for {value}" + (
-            f" (alias {facts.named_via})" if facts.named_via else ""
-        )
-        if kind == "tier":
-            return Decision(method, value, None, (), None, 1.0, "model", why)
-        return Decision(method, None, value, (), None, 1.0, "model", why)
-    return None
+    return named
 
 
-def _rule(facts: Facts) -> Decision | None:
+def named_choice(named: tuple[str, str] | None, via: str) -> Decision | None:
+    """The choice the client's model name makes, if any (``named``: ("tier"|"model",
+    value) the name or the alias ``via`` leads to; ``via``: "" or that alias). The last
+    explicit choice; pure, so a caller may memoize it by model name."""
+    if not named:
+        return None
+    kind, value = named
+    method = "alias" if via else "explicit"
+    why = f"client asked for {value}" + (f" (alias {via})" if via else "")
+    if kind == "tier":
+        return Decision(method, value, None, (), None, 1.0, "model", why)
+    return Decision(method, None, value, (), None, 1.0, "model", why)
+
+
+def _rule(facts: Facts, verdict: Classification) -> Decision | None:
     agent = facts.role.kind
-    for rule in facts.rules:
+    for rule in facts.policy.rules:
         if rule.matches(
-            facts.tags, facts.verdict.profile, facts.harness, agent, facts.headers, facts.tokens
+            facts.tags, verdict.profile, facts.harness, agent, facts.headers, facts.tokens
         ):
             why = f"rule {rule.name!r}"
             return Decision(
-                "rule", rule.tier, rule.model, rule.chain, facts.verdict.profile, 1.0, None, why
+                "rule", rule.tier, rule.model, rule.chain, verdict.profile, 1.0, None, why
             )
     return None
 
 
-def _tags(facts: Facts) -> Decision | None:
+def _tags(facts: Facts, verdict: Classification) -> Decision | None:
+    if not facts.tags:
+        return None
+    p = facts.policy
     for tags, model, kind in (
-        (facts.heavy_tags, facts.heavy_model, "heavy"),
-        (facts.ui_tags, facts.ui_model, "ui"),
+        (p.heavy_tags, p.heavy_model, "heavy"),
+        (p.ui_tags, p.ui_model, "ui"),
     ):
         hit = [t for t in facts.tags if t in tags]
         if hit and model:
             why = f"{kind} tag {hit[0]} -> {model}"
-            return Decision("tag", None, model, (), facts.verdict.profile, 1.0, None, why)
+            return Decision("tag", None, model, (), verdict.profile, 1.0, None, why)
     return None
 
 
-def _classified(facts: Facts) -> Decision:
-    v = facts.verdict
-    tier = facts.profile_tier[v.profile]
+def _classified(facts: Facts, v: Classification) -> Decision:
+    p = facts.policy
+    tier = p.profile_tier[v.profile]
     why = f"{v.method}: {v.profile} ({v.confidence:.2f})"
     current = facts.session_tier
-    if (
-        current
-        and current in facts.order
-        and current != tier
-        and v.confidence < facts.sticky_threshold
-    ):
+    if current and current in p.order and current != tier and v.confidence < p.sticky_threshold:
         why += f"; kept {current}: not sure enough to switch from it"
         return Decision("sticky", current, None, (), v.profile, v.confidence, None, why)
     return Decision(v.method, tier, None, (), v.profile, v.confidence, None, why)
@@ -159,21 +170,25 @@ def _floor(facts: Facts, d: Decision) -> Decision:
     call is not an agent: its one-line questions may go to the quick tier)."""
     if facts.role.kind != "primary" or d.tier is None or facts.harness not in AGENT_HARNESSES:
         return d
-    floor = facts.profile_tier["coder"]
-    order = facts.order
+    floor = facts.policy.profile_tier["coder"]
+    order = facts.policy.order
     if d.tier in order and floor in order and order.index(d.tier) > order.index(floor):
         why = d.why + f"; primary agent floor -> {floor}"
         return Decision("floor", floor, None, (), d.profile, d.confidence, None, why)
     return d
 
 
-def decide(facts: Facts) -> Decision:
-    """The routing decision (see the module docstring for precedence)."""
-    found = explicit(facts) or _rule(facts)
+def decide(facts: Facts, verdict: Classification) -> Decision:
+    """The routing decision (see the module docstring for precedence); ``verdict``: the
+    classifier's answer for this turn (heuristic, phase, LLM)."""
+    f = facts
+    found = explicit(f.policy, f.header_tier, f.directive_profile, f.lock, f.named) or _rule(
+        facts, verdict
+    )
     if found:
         return found
     if facts.role.quick:
-        quick = facts.profile_tier["assistant"]
+        quick = facts.policy.profile_tier["assistant"]
         why = f"{facts.role.kind} request ({facts.role.what}) -> {quick}"
         return Decision("agent", quick, None, (), "assistant", 0.9, None, why)
-    return _tags(facts) or _floor(facts, _classified(facts))
+    return _tags(facts, verdict) or _floor(facts, _classified(facts, verdict))

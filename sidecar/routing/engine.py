@@ -39,10 +39,9 @@ from sidecar.config import Config, ModelConfig
 from sidecar.errors import InvalidRequest, TierlineError
 from sidecar.exchange import Exchange
 from sidecar.routing import rewrite, turn
-from sidecar.routing.agents import AgentRole, system_role
 from sidecar.routing.ahead import classify_ahead
 from sidecar.routing.catalog import TierBuilder, TierTable
-from sidecar.routing.decide import UNREAD, Decision, Facts, decide, explicit
+from sidecar.routing.decide import Decision, Facts, Policy, decide, explicit, named_choice
 from sidecar.routing.fit import (
     Needs,
     clamps,
@@ -53,9 +52,9 @@ from sidecar.routing.fit import (
     serves,
     warm_model,
 )
-from sidecar.routing.inbound import Inbound, read_inbound
+from sidecar.routing.inbound import Inbound, InboundReader, remember
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
-from sidecar.routing.naming import Named, named_target, profile_tiers, tier_of
+from sidecar.routing.naming import named_target, profile_tiers, tier_of
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
 from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
@@ -85,8 +84,10 @@ class Router:
         self.table: TierTable = self._builder.build()
         self._settings = parse_classifier(routing.classifier)
         self._rules = parse_rules(routing.rules)
-        self._rule_headers = frozenset(key for rule in self._rules for key in rule.header)
+        self._inbound = InboundReader(frozenset(key for rule in self._rules for key in rule.header))
         self._profiles = parse_profiles(routing.profiles)
+        self._shadow = routing.mode == "shadow"
+        self._clamp_on = routing.clamp_max_tokens
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
             store = build_store(st.backend, st.redis_url, st.max_sessions, st.ttl_seconds)
@@ -96,11 +97,16 @@ class Router:
         self._order = order
         self._profile_tier = profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
         self._fallbacks = self._resolve_all(routing.fallback_chain)
-        self._model_names = frozenset(config.models)
         self.llm = self._llm(llm_ask)
-        self._roles: dict[str, AgentRole | None] = {}
         self._visible = self.visible_models()  # the config is fixed for the router's life
-        self._tiers: dict[str, str] = {}  # model name -> tier (``_tier_of``; bounded)
+        self._policy = Policy(
+            order, self._profile_tier, frozenset(config.models), self._rules,
+            routing.heavy_tags, routing.heavy_model, routing.ui_tags, routing.ui_model,
+            self._settings.sticky_threshold,
+        )  # fmt: skip
+        # Memos of pure functions of the fixed config, keyed by what clients send (bounded):
+        self._named: dict[str, Decision | None] = {}  # model name -> its ``named_choice``
+        self._chosen: dict[str | tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
         strongest = {  # model name -> index of the strongest tier listing it
             m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
         }
@@ -118,17 +124,6 @@ class Router:
     def _llm(self, ask: Ask | None) -> LlmClassifier | None:
         quick = self.table.candidates.get(self._profile_tier["assistant"], ())
         return cheapest_classifier(ask, quick, self._settings)
-
-    def _system_role(self, head: str) -> AgentRole | None:
-        """``system_role`` memoized by system-prompt head (a few distinct prompts per harness)."""
-        try:
-            return self._roles[head]
-        except KeyError:
-            pass
-        if len(self._roles) >= 256:  # bounded: prompts come from clients
-            self._roles.clear()
-        found = self._roles[head] = system_role(head)
-        return found
 
     def visible_models(self) -> list[str]:
         return ["auto", *self._order, *self._config.models]
@@ -174,7 +169,7 @@ class Router:
         if not self._store.shared and self.llm is None:
             return
         try:
-            req, named, _via = self._read(protocol, body, headers)
+            req, named = self._read(protocol, body, headers)
         except Exception:
             return
         if self._store.shared:
@@ -226,19 +221,39 @@ class Router:
     def _route(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], peek: bool
     ) -> RoutePlan:
-        req, named, via = self._read(protocol, body, headers)
-        state = (None if req.background else self._store.get(req.ident.thread)) or SessionState()
+        req, named = self._read(protocol, body, headers)
+        background = req.role.kind == "background"
+        state = (None if background else self._store.get(req.ident.thread)) or SessionState()
         if peek:
             state = copy.deepcopy(state)
         scan(req.conv, state, self._config.routing.path_tags)
-        facts = self._facts(req, state, named, via)
-        decision = explicit(facts)  # the turn's classification is only read past this
-        if decision is None:
-            verdict = turn.verdict(req.conv, state, self.llm, self._settings)
-            decision = decide(facts._replace(verdict=verdict))
-        needs = needs_of(protocol, body, facts.tokens, state.images)
-        plan = self._finish(self._plan(req, decision, needs, state, facts.tags), req, state)
-        if not req.background and not peek:
+        header_tier = req.headers.get("x-tierline-tier") or self._tier_lock
+        directive, lock = state.directive_profile or None, state.lock or None
+        tags: tuple[str, ...] = ()
+        if state.directive_tags or state.turn_tags or "x-tierline-tags" in req.headers:
+            tags = turn.tags(req.headers, state)
+        decision = explicit(self._policy, header_tier, directive, lock, named)
+        tokens = None
+        if decision is None:  # only now are the turn's facts gathered and the turn classified
+            tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
+            facts = Facts(
+                self._policy,
+                header_tier,
+                directive,
+                lock,
+                named,
+                tags,
+                req.role,
+                req.ident.harness,
+                req.headers,
+                tokens,
+                state.tier or None,
+            )  # positional: a keyword argument to a class costs ~500 instructions
+            decision = decide(facts, turn.verdict(req.conv, state, self.llm, self._settings))
+        plan = self._plan(req, decision, tokens, state, tags)
+        if self._shadow:  # the decision recorded, the request sent as asked, body untouched
+            plan = rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
+        if not background and not peek:
             state.tier = plan.tier or state.tier
             self._store.put(req.ident.thread, state)
         return plan
@@ -263,89 +278,93 @@ class Router:
 
     def _read(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> tuple[Inbound, Named, str]:
-        """The request as the steps need it: model name, session, harness, agent role."""
+    ) -> tuple[Inbound, Decision | None]:
+        """The request as the steps need it (session, harness, agent role) and the choice
+        its model name makes (``named_choice``)."""
         requested = body.get("model")
         if not isinstance(requested, str) or not requested:
             raise InvalidRequest(
                 "`model` is required and must be a non-empty string", param="model"
             )
-        named, via = named_target(
-            requested, self._config, self._order, self.table.available, self._visible
-        )
-        req = read_inbound(
-            protocol, body, requested, headers, self._system_role, self._rule_headers
-        )
-        return req, named, via
-
-    def _facts(self, req: Inbound, state: SessionState, named: Named, via: str) -> Facts:
-        """Everything ``decide`` reads, once the scan has brought ``state`` up to date."""
-        routing = self._config.routing
-        return Facts(
-            order=self._order,
-            profile_tier=self._profile_tier,
-            models=self._model_names,
-            header_tier=req.headers.get("x-tierline-tier") or self._tier_lock,
-            directive_profile=state.directive_profile or None,
-            lock=state.lock or None,
-            named=named,
-            named_via=via,
-            rules=self._rules,
-            tags=turn.tags(req.headers, state),
-            heavy_tags=routing.heavy_tags,
-            heavy_model=routing.heavy_model,
-            ui_tags=routing.ui_tags,
-            ui_model=routing.ui_model,
-            role=req.role,
-            harness=req.ident.harness,
-            headers=req.headers,
-            tokens=state.tokens + turn.fixed_tokens(req.conv, req.body),
-            verdict=UNREAD,
-            session_tier=state.tier or None,
-            sticky_threshold=self._settings.sticky_threshold,
-        )
+        try:
+            choice = self._named[requested]
+        except KeyError:  # (named_target raises NotFound for a name nothing matches)
+            named, via = named_target(
+                requested, self._config, self._order, self.table.available, self._visible
+            )
+            choice = named_choice(named, via)
+            remember(self._named, requested, choice)
+        return self._inbound.read(protocol, body, requested, headers), choice
 
     def _plan(
         self,
         req: Inbound,
-        decision: Decision,
-        needs: Needs,
+        d: Decision,
+        tokens: int | None,
         state: SessionState,
         tags: tuple[str, ...],
     ) -> RoutePlan:
-        """The decision turned into ordered candidates, with the reason for each step."""
-        tier, candidates, notes = self._candidates(decision, needs, state)
+        """The decision turned into ordered candidates, with the reason for each step
+        (``tokens``: the request's estimate, None when not worked out yet)."""
+        needs = None
+        if d.model or d.chain:  # chosen outright: the request's needs do not re-rank it
+            tier, candidates = self._outright(d.model or d.chain)
+            tier = d.tier or tier
+            notes: list[str] = []
+        else:
+            needs = self._needs(req, tokens, state)
+            tier, candidates, notes = self._candidates(d, needs, state)
         clamp: tuple[tuple[str, int], ...] = ()
-        if self._config.routing.clamp_max_tokens:
+        if self._clamp_on:
+            needs = needs or self._needs(req, tokens, state)
             clamp = clamps(candidates, needs)
             notes += [f"max tokens {needs.max_output} clamped to {n} for {m}" for m, n in clamp]
-        return RoutePlan(
-            requested_model=req.requested,
-            candidates=candidates,
-            tier=tier,
-            profile=decision.profile,
-            method=decision.method,
-            confidence=round(decision.confidence, 3),
-            tags=tags,
-            reason="; ".join(p for p in (decision.why, *notes) if p),
-            body=None,
-            override=decision.override,
-            session_id=req.ident.session_id,
-            harness=req.ident.harness,
-            subagent=req.role.subagent,
-            state_key="" if req.background else req.ident.thread,
-            clamp=clamp,
+        return RoutePlan(  # positional: keyword arguments to a class cost ~500 instructions each
+            req.requested,
+            candidates,
+            tier,
+            d.profile,
+            d.method,
+            1.0 if d.confidence == 1.0 else round(d.confidence, 3),  # (round: ~2.5k instructions)
+            tags,
+            "; ".join(p for p in (d.why, *notes) if p) if notes else d.why,  # reason
+            self._body(req, d.profile, state) if state.directive_idx or d.profile else None,
+            None,  # shadow_model
+            d.override,
+            req.ident.session_id,
+            req.ident.harness,
+            req.role.kind != "primary",  # subagent
+            "" if req.role.kind == "background" else req.ident.thread,  # state_key
+            clamp,
         )
+
+    def _outright(self, refs: str | tuple[str, ...]) -> tuple[str | None, tuple[ModelConfig, ...]]:
+        """(tier of the first, candidates with the fallback chain) for a model (``refs``: its
+        name) or a chain chosen outright; memoized (a name resolves to one model; the table
+        is fixed)."""
+        found = self._chosen.get(refs)
+        if found is None:
+            names = (refs,) if isinstance(refs, str) else tuple(r for r in refs if r)
+            chosen = list(self._resolve_all(names))
+            default = self._config.routing.default_tier
+            tier = (
+                tier_of(chosen[0], self._order, self.table, self._builder, default)
+                if chosen
+                else None
+            )
+            found = tier, self._with_fallbacks(chosen)
+            remember(self._chosen, refs, found)  # bounded: "provider:model" names from clients
+        return found
+
+    def _needs(self, req: Inbound, tokens: int | None, state: SessionState) -> Needs:
+        if tokens is None:
+            tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
+        return needs_of(req.protocol, req.body, tokens, state.images)
 
     def _candidates(
         self, d: Decision, needs: Needs, state: SessionState
     ) -> tuple[str | None, tuple[ModelConfig, ...], list[str]]:
         notes: list[str] = []
-        if d.model or d.chain:
-            refs = (d.model,) if d.model else d.chain
-            chosen = list(self._resolve_all(tuple(r for r in refs if r)))
-            tier = d.tier or (self._tier_of(chosen[0]) if chosen else None)
-            return tier, self._with_fallbacks(chosen), notes
         tier = d.tier or self._config.routing.default_tier
         clamp = self._config.routing.clamp_max_tokens
         head = self._heads.get(tier)
@@ -369,18 +388,6 @@ class Router:
             notes.append(note)
         return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
 
-    def _tier_of(self, m: ModelConfig) -> str:
-        """``tier_of`` memoized by model name (a name resolves to one model; the table is fixed)."""
-        try:
-            return self._tiers[m.name]
-        except KeyError:
-            pass
-        if len(self._tiers) >= 256:  # bounded: "provider:model" names come from clients
-            self._tiers.clear()
-        default = self._config.routing.default_tier
-        found = self._tiers[m.name] = tier_of(m, self._order, self.table, self._builder, default)
-        return found
-
     def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
         out: dict[str, ModelConfig] = {}
         for m in (*chosen, *self._fallbacks):
@@ -391,15 +398,15 @@ class Router:
                 out[default.name] = default
         return tuple(out.values())
 
-    def _finish(self, plan: RoutePlan, req: Inbound, state: SessionState) -> RoutePlan:
-        """Shadow mode, or the body rewrite (directives removed, a profile's addendum)."""
-        if self._config.routing.mode == "shadow":
-            return rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
-        addendum = ""
-        if plan.profile and plan.profile in self._profiles:
-            addendum = self._profiles[plan.profile].system_addendum
-        new_body = rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
-        return plan if new_body is None else replace(plan, body=new_body)
+    def _body(
+        self, req: Inbound, profile: str | None, state: SessionState
+    ) -> Mapping[str, Any] | None:
+        """The body rewrite (directives removed, a profile's addendum), None when none."""
+        found = self._profiles.get(profile) if profile else None
+        addendum = found.system_addendum if found else ""
+        if not addendum and not state.directive_idx:
+            return None
+        return rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
 
     def _asked(self, requested: str) -> tuple[ModelConfig, ...]:
         """Shadow mode: what the client asked for, as the static router would send it."""

@@ -1,23 +1,33 @@
 """One request as the router's steps read it: conversation view, session, harness, role.
 
-``read_inbound`` decodes nothing beyond what identity and role detection need
+``InboundReader.read`` decodes nothing beyond what identity and role detection need
 (the conversation view decodes messages lazily); the result is shared by
 ``Router.load`` and every step of ``Router.route``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple, TypeVar
 
 from sidecar.protocols.conversation import Conversation
-from sidecar.routing.agents import AgentRole, detect_role
-from sidecar.sessions.identity import Identity, identify, lower_headers
+from sidecar.routing.agents import AgentRole, role_of, system_role
+from sidecar.sessions.identity import (
+    Identity,
+    harness_of,
+    head_marks,
+    identify,
+    lower_headers,
+    wanted,
+)
+
+_HEAD = 1500  # the system prompt's head: where harnesses announce roles and themselves
+_MEMO = 256  # entries per memo (its keys come from clients)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(NamedTuple):
     """What one request is, read once."""
 
     protocol: str
@@ -33,20 +43,62 @@ class Inbound:
         return self.role.kind == "background"
 
 
-def read_inbound(
-    protocol: str,
-    body: Mapping[str, Any],
-    requested: str,
-    headers: Mapping[str, str],
-    system_role: Callable[[str], AgentRole | None],
-    rule_headers: frozenset[str] = frozenset(),
-) -> Inbound:
-    """The request's view, session identity and agent role (``system_role``: memoized;
-    ``rule_headers``: lower-case names of headers the routing rules match on)."""
-    h = lower_headers(headers, rule_headers)
-    conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-    ident = identify(body, h, conv)
-    max_out = body.get("max_tokens")
-    max_out = max_out if isinstance(max_out, int) else None
-    role = detect_role(ident.harness, requested, h, conv, max_out, system_role)
-    return Inbound(protocol, body, requested, h, conv, ident, role)
+class InboundReader:
+    """Reads requests for one router (``rule_headers``: lower-case names of the headers
+    ``[[routing.rules]]`` match on).
+
+    What repeats on every request of a session is worked out once and memoized: which
+    of the client's header names the router reads (keyed by the tuple of names, in
+    order), and the role the system prompt's head announces with the harness (keyed by
+    the head and the headers read). A key is the exact data the answer depends on, so
+    an answer is never stale; each memo holds at most 256 entries (cleared when full).
+    """
+
+    def __init__(self, rule_headers: frozenset[str] = frozenset()) -> None:
+        self._extra = rule_headers
+        self._picks: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
+        # (system prompt head, the headers read) -> (role the head announces, harness)
+        self._who: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[AgentRole | None, str]] = {}
+
+    def read(
+        self, protocol: str, body: Mapping[str, Any], requested: str, headers: Mapping[str, str]
+    ) -> Inbound:
+        """The request's view, session identity and agent role."""
+        h = self.headers(headers)
+        conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
+        key = (conv.system[:_HEAD], tuple(h.items()))
+        found = self._who.get(key)
+        if found is None:
+            head = key[0]
+            found = system_role(head), harness_of(h, head_marks(head))
+            remember(self._who, key, found)
+        announced, harness = found
+        ident = identify(body, h, conv, harness)
+        max_out = body.get("max_tokens")
+        max_out = max_out if isinstance(max_out, int) else None
+        role = role_of(harness, requested, h, conv, max_out, announced)
+        # tuple.__new__: the NamedTuple without its generated __new__'s Python frame (~2k)
+        return tuple.__new__(Inbound, (protocol, body, requested, h, conv, ident, role))
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """``identity.lower_headers(headers, rule_headers)``."""
+        names = tuple(headers)
+        values = tuple(headers.values())
+        if len(values) != len(names):  # a name given twice (a multidict lists it once)
+            return lower_headers(headers, self._extra)
+        picks = self._picks.get(names)
+        if picks is None:
+            lows = [name.lower() for name in names]
+            picks = tuple((i, low) for i, low in enumerate(lows) if wanted(low, self._extra))
+            remember(self._picks, names, picks)
+        out = {}
+        for i, low in picks:  # (a loop: a comprehension is one more call)
+            out[low] = values[i]  # (case-insensitive duplicates: the last value)
+        return out
+
+
+def remember(memo: dict[K, V], key: K, value: V) -> None:
+    """``memo[key] = value``, the memo cleared first when it holds 256 entries."""
+    if len(memo) >= _MEMO:
+        memo.clear()
+    memo[key] = value

@@ -162,4 +162,3 @@ def cheapest_classifier(
     return LlmClassifier(
         ask, priced[0], timeout=s.timeout, max_chars=s.max_chars, cache_size=s.cache_size
     )
-

@@ -59,7 +59,13 @@ def tool_kind(name: str) -> str:
 
 def mark(msg: Message) -> str:
     """A cheap identity for one message (role, sizes, a text head, tool ids)."""
-    ids = ",".join(c.id for c in msg.tool_calls) + "|" + ",".join(r.id for r in msg.tool_results)
+    ids = "|"
+    if msg.tool_calls or msg.tool_results:
+        ids = (
+            ",".join([c.id for c in msg.tool_calls])
+            + ids
+            + ",".join([r.id for r in msg.tool_results])
+        )
     return f"{msg.role}:{len(msg.text)}:{msg.text[:24]}:{ids}"
 
 
@@ -183,9 +189,10 @@ def _tokens(msg: Message) -> int:
 def scan(conv: Conversation, state: SessionState, path_tags: tuple[tuple[str, str], ...]) -> int:
     """Advance ``state`` over the unseen messages; returns how many were scanned."""
     total = len(conv)
-    if state.seen > total or (state.seen and mark(conv.message(state.seen - 1)) != state.seen_mark):
-        _reset(state)
     start = state.seen
+    if start > total or (start and mark(conv.message(start - 1)) != state.seen_mark):
+        _reset(state)
+        start = state.seen
     for i in range(start, total):
         msg = conv.message(i)
         state.tokens += _tokens(msg)  # estimated tokens, accumulated

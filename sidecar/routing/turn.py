@@ -82,7 +82,10 @@ def _ask_llm(
 
 def tags(h: Mapping[str, str], state: SessionState) -> tuple[str, ...]:
     """Header tags, then this turn's directive tags, then path tags, deduplicated."""
-    header = [t.strip().lower() for t in h.get("x-tierline-tags", "").split(",") if t.strip()]
+    raw = h.get("x-tierline-tags")
+    if not raw and not state.directive_tags and not state.turn_tags:
+        return ()
+    header = [t.strip().lower() for t in (raw or "").split(",") if t.strip()]
     return tuple(dict.fromkeys([*header, *state.directive_tags, *state.turn_tags]))
 
 

@@ -142,11 +142,10 @@ class MemoryStore:
         item = self._items.get(key)
         if item is None:
             return None
-        stamp, state = item
-        if self._clock() - stamp > self._ttl:
+        if self._clock() - item[0] > self._ttl:
             del self._items[key]
             return None
-        return state
+        return item[1]
 
     def age(self, key: str) -> float | None:
         """Seconds since ``key`` was last put, or None when absent."""
@@ -154,10 +153,11 @@ class MemoryStore:
         return None if item is None else self._clock() - item[0]
 
     def put(self, key: str, state: SessionState) -> None:
-        self._items[key] = (self._clock(), state)
-        self._items.move_to_end(key)
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
+        items = self._items
+        items[key] = (self._clock(), state)
+        items.move_to_end(key)
+        while len(items) > self._max:
+            items.popitem(last=False)
 
     async def load(self, key: str) -> None:
         """Nothing to load: everything is local."""

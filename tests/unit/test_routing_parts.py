@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sidecar.routing.catalog import TierBuilder, blended_price, provider_usable
 from sidecar.routing.classifier import TurnActivity, classify_text, phase, routine_failure
 from sidecar.routing.directives import Directives, strip_message, strip_text
 from sidecar.routing.fit import Needs, fit, head_of, keep_warm, needs_of, serves, unfit
+from sidecar.routing.plan import RoutePlan
 from sidecar.routing.rewrite import alternate_reviewer, rewrite_body
 from sidecar.routing.settings import parse_classifier, parse_rules
 
@@ -410,3 +413,20 @@ def test_the_fit_fast_path_agrees_with_fit() -> None:
         else:
             assert ok != list(head.models)
     assert serves(head, Needs(max_output=100_000), clamp=True)
+
+
+def test_route_plan_init_takes_the_fields_with_their_defaults() -> None:
+    """RoutePlan writes its fields in its own ``__init__`` (cheaper than the generated one):
+    same names, same order, same defaults."""
+    params = list(inspect.signature(RoutePlan.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in dataclasses.fields(RoutePlan)]
+    for p, f in zip(params, dataclasses.fields(RoutePlan), strict=True):
+        assert p.default == (
+            inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        )
+    plan = RoutePlan("auto", (), tier="coding")
+    assert dataclasses.replace(plan, tier="quick").tier == "quick" and plan == RoutePlan(
+        "auto", (), "coding"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.tier = "quick"  # type: ignore[misc]

@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict
 
 from sidecar.config import parse_config
 from sidecar.protocols.conversation import Conversation
+from sidecar.routing.agents import detect_role
 from sidecar.routing.engine import Router
+from sidecar.routing.inbound import InboundReader
 from sidecar.sessions.identity import identify, lower_headers
 from sidecar.sessions.state import MemoryStore, SessionState
 
@@ -90,7 +93,10 @@ def test_harness_detection() -> None:
         ]
     }  # fmt: skip
     assert harness({"user-agent": "OpenAI/Python 2.54.0"}, openhands, "openai") == "openhands"
-    anthropic = {"system": openhands["messages"][0]["content"], "messages": openhands["messages"][1:]}
+    anthropic = {
+        "system": openhands["messages"][0]["content"],
+        "messages": openhands["messages"][1:],
+    }
     assert harness({"user-agent": "litellm/1.106.2"}, anthropic) == "openhands"
 
 
@@ -131,3 +137,35 @@ def test_state_json_round_trip_ignores_unknown_fields() -> None:
     assert back == s
     assert SessionState.from_json(b'{"seen": 1, "future_field": 2}') == SessionState(seen=1)
     assert SessionState.from_json(b"not json") is None
+
+
+READER_HEADERS: list[Any] = [
+    CIMultiDict([("User-Agent", "claude-cli/2.0.14"), ("X-Tierline-Tags", "a"),
+                 ("x-tierline-tags", "b"), ("X-Team", "core"), ("Accept", "*/*")]),
+    {"Host": "127.0.0.1", "User-Agent": "Python/3.11 aiohttp/3.13"},
+    {"User-Agent": "opencode/0.15", "x-session-affinity": "oc-1"},
+    {"originator": "codex_cli_rs", "session_id": "cx-1", "X-OpenAI-Subagent": "review"},
+    {},
+]  # fmt: skip
+
+
+def test_inbound_reader_reads_as_the_pure_functions() -> None:
+    """InboundReader memoizes by header names, system prompt head and headers: the same
+    answers as lower_headers / identify / detect_role, on a first read and through the memo."""
+    reader = InboundReader(frozenset({"x-team"}))
+    bodies = [BODY, {**BODY, "system": "You are opencode"}, {"messages": [], "max_tokens": 1}]
+    for _ in range(2):
+        for headers in READER_HEADERS:
+            low = lower_headers(headers, frozenset({"x-team"}))
+            assert reader.headers(headers) == low
+            for body in bodies:
+                conv = Conversation.from_body("anthropic", body)
+                req = reader.read("anthropic", body, "claude-haiku-4-5", headers)
+                assert req.ident == identify(body, low, conv)
+                role = detect_role(
+                    req.ident.harness, "claude-haiku-4-5", low, conv, body.get("max_tokens")
+                )
+                assert req.role == role and req.headers == low
+    assert reader.headers({"User-Agent": "b", "Host": "x"}) == {
+        "user-agent": "b"
+    }  # new values, known names
