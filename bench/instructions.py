@@ -60,8 +60,11 @@ def _load(port: int, mode: str, requests: int) -> None:
     subprocess.run([sys.executable, "-c", LOAD, url, mode, str(requests), HERE], check=True)
 
 
-def count(upstream: str, kind: str, variant: str, mode: str, requests: int) -> float:
-    """Instructions per request of one serving process under ``requests`` of ``mode``."""
+def count(
+    upstream: str, kind: str, variant: str, mode: str, requests: int, keep: str = ""
+) -> float:
+    """Instructions per request of one serving process under ``requests`` of ``mode``;
+    ``keep``: a folder to copy the callgrind dump into (for callgrind_annotate)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         server = _serve(kind, upstream, variant, valgrind=out)
@@ -72,6 +75,11 @@ def count(upstream: str, kind: str, variant: str, mode: str, requests: int) -> f
             _load(port, mode, requests)
             subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True)
             total = _dumped(tmp)
+            if keep:
+                name = f"{kind}{variant.replace(' ', '_')}-{mode}.out"
+                for dump in os.listdir(tmp):
+                    if dump.startswith("cg.out.") and not dump.endswith(".tmp"):
+                        shutil.copy(os.path.join(tmp, dump), os.path.join(keep, name))
         finally:
             server.terminate()
             server.wait()
@@ -98,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=("floor", "tierline"))
     parser.add_argument("--variant", action="append", default=[], help="overhead_parts variant")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--keep", default="", help="copy each callgrind dump into this folder")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -110,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for mode in args.mode or ["json", "stream"]:
             floor = None
             for kind, variant in runs:
-                per = count(upstream, kind, variant, mode, args.requests)
+                per = count(upstream, kind, variant, mode, args.requests, args.keep)
                 floor = per if kind == "floor" else floor
                 name = f"{kind} {variant}".strip()
                 ratio = f"  {per / floor:.2f}x floor" if floor and kind != "floor" else ""
