@@ -63,23 +63,24 @@ def _text_len(obj: dict[str, Any], keys: tuple[str, ...]) -> int:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """A JSON integer (bools are not counts), else 0."""
+    return value if type(value) is int else 0
 
 
 def openai_usage(raw: dict[str, Any]) -> Usage:
     """Normalise an OpenAI ``usage`` object (cached tokens taken out of input)."""
     prompt = _int(raw.get("prompt_tokens"))
-    details = raw.get("prompt_tokens_details") or {}
-    cached = _int(details.get("cached_tokens")) or _int(raw.get("prompt_cache_hit_tokens"))
-    written = _int(details.get("cache_write_tokens"))
-    out_details = raw.get("completion_tokens_details") or {}
-    return Usage(
-        input_tokens=max(prompt - cached - written, 0),
-        output_tokens=_int(raw.get("completion_tokens")),
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-        reasoning_tokens=_int(out_details.get("reasoning_tokens")),
-    )
+    details = raw.get("prompt_tokens_details")
+    cached = written = 0
+    if details:
+        cached = _int(details.get("cached_tokens"))
+        written = _int(details.get("cache_write_tokens"))
+    cached = cached or _int(raw.get("prompt_cache_hit_tokens"))
+    out_details = raw.get("completion_tokens_details")
+    reasoning = _int(out_details.get("reasoning_tokens")) if out_details else 0
+    output = _int(raw.get("completion_tokens"))
+    # positional (Usage's field order): keywords cost a NamedTuple ~700 instructions each
+    return Usage(max(prompt - cached - written, 0), output, cached, written, 0, reasoning)
 
 
 def anthropic_usage(raw: dict[str, Any]) -> Usage:
@@ -90,13 +91,8 @@ def anthropic_usage(raw: dict[str, Any]) -> Usage:
     w1h = _int(split.get("ephemeral_1h_input_tokens"))
     if not (w5m or w1h):
         w5m = created
-    return Usage(
-        input_tokens=_int(raw.get("input_tokens")),
-        output_tokens=_int(raw.get("output_tokens")),
-        cache_read_tokens=_int(raw.get("cache_read_input_tokens")),
-        cache_write_tokens=w5m,
-        cache_write_1h_tokens=w1h,
-    )
+    inputs, output = _int(raw.get("input_tokens")), _int(raw.get("output_tokens"))
+    return Usage(inputs, output, _int(raw.get("cache_read_input_tokens")), w5m, w1h)
 
 
 class Tap(ABC):
@@ -154,6 +150,8 @@ class Tap(ABC):
 
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
+        if not self._tools:
+            return ()
         return tuple(
             ToolCall(str(t[0] or ""), str(t[1] or ""), "".join(t[2]))
             for _, t in sorted(self._tools.items())
