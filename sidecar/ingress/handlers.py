@@ -44,7 +44,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = False) -> None:
     """Check the fields tierline relies on (and the types every reader dereferences,
-    ``shapes.check_shape``); the provider checks the rest."""
+    ``shapes.check_shape``, which also names a message that is not an object); the
+    provider checks the rest."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("`model`: required, a non-empty string", param="model")
@@ -64,8 +65,6 @@ def validate(protocol: Protocol, body: Mapping[str, Any], *, count_only: bool = 
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("`messages`: required, a non-empty array", param="messages")
-    if not all(isinstance(m, dict) for m in messages):
-        raise InvalidRequest("`messages`: every item must be an object", param="messages")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise InvalidRequest("`stream`: must be true or false", param="stream")
     if protocol == "anthropic" and not count_only:
