@@ -7,7 +7,7 @@ closed). The functions are the pieces of an attempt that need no Dispatcher stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import ClientResponse, ConnectionTimeoutError, ServerTimeoutError, web
 from opentelemetry.trace import NoOpTracer, Tracer
@@ -20,9 +20,9 @@ from sidecar.upstream.providers import upstream_headers
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair
 
 
-@dataclass
-class Target:
-    """One candidate within one request (what every attempt of it shares)."""
+class Target(NamedTuple):
+    """One candidate within one request (what every attempt of it shares; a tuple for
+    the reason given in ``sidecar.exchange``)."""
 
     request: web.Request
     call: Call
