@@ -71,7 +71,8 @@ _SKIPS = {
 
 
 class Dispatcher:
-    """Owns nothing but references; one per app, built at startup."""
+    """Owns nothing but references; one per app, built at startup inside the running
+    loop (kept: Python 3.11's ``get_running_loop`` makes a ``getpid`` system call)."""
 
     def __init__(
         self,
@@ -93,13 +94,13 @@ class Dispatcher:
         self._translators = translators
         self.proxies: Mapping[str, str | None] = proxies or {}
         self._timeout = ClientTimeout(total=None, sock_connect=config.server.connect_timeout)
+        self._loop = asyncio.get_running_loop()
 
     async def run(
         self, request: web.Request, call: Call, plan: RoutePlan, body: Mapping[str, Any]
     ) -> web.StreamResponse:
         """The client's response; raises a ``TierlineError`` when every candidate failed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._server.deadline
+        deadline = self._loop.time() + self._server.deadline
         min_window = 0
         created = int(time.time())
         for model in plan.candidates:
@@ -166,7 +167,7 @@ class Dispatcher:
 
     async def _candidate(self, t: Target, deadline: float) -> web.StreamResponse | str:
         """Try one candidate: keys in turn, brief retries; a response or why to move on."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         keys = self._health.keys(t.provider, t.model.upstream)
         if not keys:
             message = "every key is cooling down"
@@ -329,7 +330,8 @@ class Dispatcher:
         try:
             await response.prepare(t.request)
             await response.write(b"".join(primed.pending))
-            ending = await relay.pump(resp, response, primed, self._server.stall_timeout)
+            stall = self._server.stall_timeout
+            ending = await relay.pump(resp, response, primed, stall, self._loop)
         except ConnectionError:
             ending = "client"
         except Exception:  # a bug while re-encoding: the headers are gone, end the stream cleanly

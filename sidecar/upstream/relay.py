@@ -89,8 +89,10 @@ class _Watchdog:
     when it fires, so a busy stream schedules about one timer per ``stall``.
     """
 
-    def __init__(self, stall: float, timeout: asyncio.Timeout) -> None:
-        self._loop = asyncio.get_running_loop()
+    def __init__(
+        self, stall: float, timeout: asyncio.Timeout, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._loop = loop
         self._stall = stall
         self._timeout = timeout
         self.last = self._loop.time()
@@ -149,14 +151,19 @@ def _encode(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
 
 
 async def pump(
-    resp: ClientResponse, response: web.StreamResponse, primed: Primed, stall: float
+    resp: ClientResponse,
+    response: web.StreamResponse,
+    primed: Primed,
+    stall: float,
+    loop: asyncio.AbstractEventLoop,
 ) -> Ending:
-    """Forward the rest of the stream; never raises for upstream or client failures."""
+    """Forward the rest of the stream (``loop``: the running one); never raises for
+    upstream or client failures."""
     decoder, tap, encoder = primed.decoder, primed.tap, primed.encoder
     content = resp.content
     try:
         async with asyncio.timeout(None) as timeout:
-            dog = _Watchdog(stall, timeout)
+            dog = _Watchdog(stall, timeout, loop)
             try:
                 while True:
                     chunk = await content.readany()
