@@ -327,11 +327,15 @@ class Dispatcher:
         headers["Cache-Control"] = "no-cache"
         response = web.StreamResponse(headers=headers)
         ending: relay.Ending = "client"
+        last = b""  # sent with the end of the chunked body
         try:
             await response.prepare(t.request)
-            await response.write(b"".join(primed.pending))
-            stall = self._server.stall_timeout
-            ending = await relay.pump(resp, response, primed, stall, self._loop)
+            if resp.content.at_eof():  # all of it came with the first read: one write
+                ending, last = "ok", b"".join(primed.pending) + relay.ending(primed)
+            else:
+                await response.write(b"".join(primed.pending))
+                stall = self._server.stall_timeout
+                ending = await relay.pump(resp, response, primed, stall, self._loop)
         except ConnectionError:
             ending = "client"
         except Exception:  # a bug while re-encoding: the headers are gone, end the stream cleanly
@@ -351,7 +355,8 @@ class Dispatcher:
             await write_quietly(response, stream_error_event(call.protocol, err, sequence))
         elif primed.tap.error is not None:
             call.fail(502, "stream_error")
-        await write_eof_quietly(response)
+        if not await write_eof_quietly(response, last) and last:
+            call.fail(499, "client_disconnected")
         return response, ending == "ok"
 
     def _passthrough(self, t: Target, failure: Failure) -> web.StreamResponse:

@@ -182,11 +182,17 @@ async def pump(
         return "stall"
     except ClientError:
         return "upstream"
-    tail = _encode(decoder.flush(), tap, encoder)
-    tail += encoder.finish(tap)
+    tail = ending(primed)
     if tail:
         try:
             await response.write(tail)
         except ConnectionError:
             return "client"
     return "ok"
+
+
+def ending(primed: Primed) -> bytes:
+    """Client bytes owed once the provider stream has ended: a last event it did not
+    terminate, then whatever the encoder still owes."""
+    tail = _encode(primed.decoder.flush(), primed.tap, primed.encoder)
+    return tail + primed.encoder.finish(primed.tap)

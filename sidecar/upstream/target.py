@@ -86,8 +86,10 @@ async def write_quietly(response: web.StreamResponse, data: bytes) -> None:
         pass
 
 
-async def write_eof_quietly(response: web.StreamResponse) -> None:
+async def write_eof_quietly(response: web.StreamResponse, data: bytes = b"") -> bool:
+    """End the response (``data`` first, in the same write); False when the client is gone."""
     try:
-        await response.write_eof()
+        await response.write_eof(data)
     except ConnectionError:
-        pass
+        return False
+    return True
