@@ -71,26 +71,38 @@ class LinearPrices:
     def __init__(self, limit: int = 256) -> None:
         self._limit = limit
         self._rates: dict[tuple[int, int], tuple[Any, Rates | None]] = {}
+        self._starts: dict[int, tuple[Any, tuple[int, ...]]] = {}  # id(table) -> its tier_starts
 
     def price(self, table: Any, usage: Usage, exact: Callable[[Usage], Decimal]) -> Decimal | None:
         """USD for ``usage`` priced on genai-prices' ``table`` (a ``ModelPrice``), where
         ``exact`` is genai-prices' own computation on that table; None when the table
         cannot be made affine (the caller then uses ``exact``)."""
-        starts = tier_starts(table)
+        known = self._starts.get(id(table))
+        if known is None or known[0] is not table:  # id() reused by another table
+            if len(self._starts) >= self._limit:
+                self._starts.clear()
+            known = self._starts[id(table)] = (table, tier_starts(table))  # keeps table alive
+        starts = known[1]
         tier = bisect_left(starts, usage.prompt_tokens) if starts else 0
         key = (id(table), tier)
         found = self._rates.get(key)
-        if found is None or found[0] is not table:  # id() reused by another table
+        if found is None or found[0] is not table:
             if len(self._rates) >= self._limit:
                 self._rates.clear()
             found = self._rates[key] = (table, rates(exact, starts, tier))  # keeps table alive
         form = found[1]
         if form is None:
             return None
-        constant, per_field = form
+        constant, (r_in, r_out, r_read, r_write, r_write_1h) = form
         total = constant
-        for rate, field in zip(per_field, FIELDS, strict=True):
-            count = getattr(usage, field)
-            if count:
-                total += rate * count
+        if usage.input_tokens:
+            total += r_in * usage.input_tokens
+        if usage.output_tokens:
+            total += r_out * usage.output_tokens
+        if usage.cache_read_tokens:
+            total += r_read * usage.cache_read_tokens
+        if usage.cache_write_tokens:
+            total += r_write * usage.cache_write_tokens
+        if usage.cache_write_1h_tokens:
+            total += r_write_1h * usage.cache_write_1h_tokens
         return total

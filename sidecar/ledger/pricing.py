@@ -20,7 +20,7 @@ Pure: no I/O, no aiohttp. ``Pricer`` caches lookups in a bounded dict it owns.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -54,6 +54,7 @@ class Cost:
 
 
 UNPRICED = Cost(None, "none")
+_UNPRICED_ESTIMATED = Cost(None, "none", True)
 
 
 def price_from_table(prices: Prices, usage: Usage) -> float | None:
@@ -122,9 +123,10 @@ class Pricer:
         self._urls = {name: p.base_url for name, p in providers.items()}
         # (upstream id, provider) -> (model ref, provider url) genai-prices knows, or None.
         self._known: dict[tuple[str, str], tuple[str, str | None] | None] = {}
-        # (model ref, provider url) -> (genai-prices snapshot, its model info).
-        self._models: dict[tuple[str, str | None], tuple[Any, Any]] = {}
+        # (model ref, provider url) -> (snapshot, its model info, its table if unconditional).
+        self._models: dict[tuple[str, str | None], tuple[Any, Any, Any]] = {}
         self._linear = LinearPrices()
+        self._genai: tuple[Callable[[], Any], type] | None = None  # (get_snapshot, ModelPrice)
         # (upstream, provider, prices, id(table)) -> (genai table or None, merged Prices).
         self._tables: dict[tuple[str, str, Prices, int], tuple[Any, Prices]] = {}
 
@@ -139,7 +141,7 @@ class Pricer:
         usd = price_from_table(model.prices, usage)
         if usd is not None:
             return Cost(usd, "config", usage.estimated)
-        return Cost(None, "none", usage.estimated)
+        return _UNPRICED_ESTIMATED if usage.estimated else UNPRICED  # frozen: shared
 
     def knows(self, model: ModelConfig) -> bool:
         """True when the model has a price from either source."""
@@ -224,16 +226,24 @@ class Pricer:
 
     def _table(self, ref: str, url: str | None) -> Any:
         """genai-prices' price table (``ModelPrice``) in force now for a model it knows."""
-        from genai_prices import data_snapshot
+        genai = self._genai
+        if genai is None:  # imported on first use (an import statement per call costs ~10k ops)
+            from genai_prices import data_snapshot
+            from genai_prices.types import ModelPrice
 
-        snapshot = data_snapshot.get_snapshot()
+            genai = self._genai = (data_snapshot.get_snapshot, ModelPrice)
+        get_snapshot, model_price = genai
+        snapshot = get_snapshot()
         found = self._models.get((ref, url))
         if found is None or found[0] is not snapshot:
             if len(self._models) >= _CACHE_LIMIT:
                 self._models.clear()
             model = snapshot.find_provider_model(ref, None, None, url)[1]
-            found = self._models[(ref, url)] = (snapshot, model)
-        return found[1].get_prices(datetime.now(tz=UTC))
+            # A model with one unconditional table: that table at any time (no clock read).
+            static = model.prices if isinstance(model.prices, model_price) else None
+            found = self._models[(ref, url)] = (snapshot, model, static)
+        static = found[2]
+        return static if static is not None else found[1].get_prices(datetime.now(tz=UTC))
 
     @staticmethod
     def _calc(usage: Usage, ref: str, url: str | None) -> float | None:

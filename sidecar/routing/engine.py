@@ -88,6 +88,7 @@ class Router:
         self._profiles = parse_profiles(routing.profiles)
         self._shadow = routing.mode == "shadow"
         self._clamp_on = routing.clamp_max_tokens
+        self._path_tags = routing.path_tags
         st = config.state
         if store is None:  # (an empty MemoryStore is falsy: test for None)
             store = build_store(st.backend, st.redis_url, st.max_sessions, st.ttl_seconds)
@@ -226,7 +227,7 @@ class Router:
         state = (None if background else self._store.get(req.ident.thread)) or SessionState()
         if peek:
             state = copy.deepcopy(state)
-        scan(req.conv, state, self._config.routing.path_tags)
+        scan(req.conv, state, self._path_tags)
         header_tier = req.headers.get("x-tierline-tier") or self._tier_lock
         directive, lock = state.directive_profile or None, state.lock or None
         tags: tuple[str, ...] = ()
@@ -260,19 +261,20 @@ class Router:
 
     def observe(self, plan: RoutePlan, exchange: Exchange) -> None:
         """Remember which model answered (cache warmth) and which files it wrote."""
-        if not plan.state_key or exchange.model is None:
+        key, model = plan.state_key, exchange.model
+        if not key or model is None:
             return
-        state = self._store.get(plan.state_key)
+        state = self._store.get(key)
         if state is None:
             return
-        state.model = exchange.model
+        state.model = model
         state.last_at = self._clock()
         state.last_prompt_tokens = exchange.usage.prompt_tokens or state.last_prompt_tokens
         for call in exchange.tool_calls:
             if tool_kind(call.name) == "edit":
                 for path in tool_paths(call.name, call.arguments):
-                    state.add_writer(path, exchange.model)
-        self._store.put(plan.state_key, state)
+                    state.add_writer(path, model)
+        self._store.put(key, state)
 
     # -- steps ------------------------------------------------------------------
 

@@ -49,16 +49,17 @@ class InboundReader:
 
     What repeats on every request of a session is worked out once and memoized: which
     of the client's header names the router reads (keyed by the tuple of names, in
-    order), and the role the system prompt's head announces with the harness (keyed by
-    the head and the headers read). A key is the exact data the answer depends on, so
-    an answer is never stale; each memo holds at most 256 entries (cleared when full).
+    order), what the system prompt's head announces (keyed by the head: shared by every
+    session of a harness) and the harness (keyed by those headers and what the head
+    names). A key is the exact data the answer depends on, so an answer is never stale;
+    each memo holds at most 256 entries (cleared when full).
     """
 
     def __init__(self, rule_headers: frozenset[str] = frozenset()) -> None:
         self._extra = rule_headers
         self._picks: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}
-        # (system prompt head, the headers read) -> (role the head announces, harness)
-        self._who: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[AgentRole | None, str]] = {}
+        self._heads: dict[str, tuple[AgentRole | None, frozenset[str]]] = {}
+        self._harness: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], str] = {}
 
     def read(
         self, protocol: str, body: Mapping[str, Any], requested: str, headers: Mapping[str, str]
@@ -66,13 +67,17 @@ class InboundReader:
         """The request's view, session identity and agent role."""
         h = self.headers(headers)
         conv = Conversation.from_body(protocol, body)  # type: ignore[arg-type]
-        key = (conv.system[:_HEAD], tuple(h.items()))
-        found = self._who.get(key)
+        head = conv.system[:_HEAD]
+        found = self._heads.get(head)  # (the same for every session of a harness)
         if found is None:
-            head = key[0]
-            found = system_role(head), harness_of(h, head_marks(head))
-            remember(self._who, key, found)
-        announced, harness = found
+            found = system_role(head), head_marks(head)  # (~20 scans of the head)
+            remember(self._heads, head, found)
+        announced, marks = found
+        key = (marks, tuple(h.items()))  # (headers may name the session: one entry each)
+        harness = self._harness.get(key)
+        if harness is None:
+            harness = harness_of(h, marks)
+            remember(self._harness, key, harness)
         ident = identify(body, h, conv, harness)
         max_out = body.get("max_tokens")
         max_out = max_out if isinstance(max_out, int) else None

@@ -51,6 +51,8 @@ _REQUEST: contextvars.ContextVar[tuple[str, Mapping[str, Any]] | None] = context
 
 # Attempt reasons that are skips, not upstream errors.
 _SKIPS = frozenset({"cooldown", "protocol_mismatch", "deadline", "config", "context_length"})
+# Indexes of the four token counts (input, output, cache read, cache write) in a Shape.
+_TOKEN_INDEXES = (0, 1, 2, 3)
 # Claude Code's edit tool names, for the compat decision series.
 _CC_TOOLS = {"edit": "Edit", "multiedit": "Edit", "write": "Write", "notebookedit": "NotebookEdit"}
 
@@ -201,9 +203,10 @@ class TelemetryRecorder:
             usage.cache_read_tokens,
             usage.cache_write_tokens + usage.cache_write_1h_tokens,
         )
-        for key, n in zip(shape.tokens, counts, strict=True):
-            if n:
-                m.tokens.add_to(key, n)
+        tokens, keys = m.tokens, shape.tokens
+        for i in _TOKEN_INDEXES:  # no zip(strict=True): its keyword parsing costs per call
+            if counts[i]:
+                tokens.add_to(keys[i], counts[i])
         self._cost_metrics(ex, shape, savings)
         if shape.route_decision is not None:
             self._route_metrics(plan, shape)
@@ -275,9 +278,9 @@ class TelemetryRecorder:
     ) -> None:
         m = self._m
         assert m.cc_tokens is not None and m.cc_cost is not None
-        for key, n in zip(shape.cc_tokens, counts, strict=True):
-            if n:
-                m.cc_tokens.add_to(key, n)
+        for i in _TOKEN_INDEXES:
+            if counts[i]:
+                m.cc_tokens.add_to(shape.cc_tokens[i], counts[i])
         if savings is not None and savings.cost.usd is not None:
             m.cc_cost.add_to(shape.cc_base, savings.cost.usd)
 
