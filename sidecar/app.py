@@ -96,8 +96,10 @@ def build_app(config: Config) -> web.Application:
     router = build_router(config, ask=ask)  # router: its LLM classifier shares keys and proxies
     app[ROUTER] = router
     app.cleanup_ctx.append(router.lifespan)  # session store: connection + write-behind task
-    observers: list[Observer] = [AccessLog()]  # observers
+    access_log = AccessLog()
+    observers: list[Observer] = [access_log]  # observers
     app[OBSERVERS] = observers
+    app.on_cleanup.append(lambda _: _flushed(access_log))  # the last tick's lines
     app[TRACER] = trace.get_tracer("tierline")
     app[HEALTH] = health
     app[TRANSLATORS] = default_translators()
@@ -106,6 +108,11 @@ def build_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_upstream_session)
     add_routes(app)
     return app
+
+
+async def _flushed(access_log: AccessLog) -> None:
+    """Write the access-log lines still waiting for the end of the loop tick."""
+    access_log.flush()
 
 
 def build_admin_app(main: web.Application) -> web.Application:
