@@ -38,9 +38,6 @@ class AccessLog:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._log = logger or logging.getLogger("tierline.access")
         self._lines = LineWriter(self._log)
-        # (method, profile, confidence, tags, shadow model) -> plan.route_header, which
-        # reads only those: a memo of a pure function (bounded), never stale.
-        self._routes: dict[tuple[Any, ...], str] = {}
 
     def on_request(
         self, protocol: str, body: Mapping[str, Any], headers: Mapping[str, str], plan: RoutePlan
@@ -50,22 +47,11 @@ class AccessLog:
     def on_exchange(self, exchange: Exchange, plan: RoutePlan | None) -> None:
         if not self._log.isEnabledFor(logging.INFO):
             return
-        route = None
-        if plan is not None:
-            key = (plan.method, plan.profile, plan.confidence, plan.tags, plan.shadow_model)
-            route = self._routes.get(key)
-            if route is None:
-                if len(self._routes) >= _ROUTES_LIMIT:
-                    self._routes.clear()
-                route = self._routes[key] = plan.route_header
-        self._lines.info(access_fields(exchange, plan, route))
+        self._lines.info(access_fields(exchange, plan))
 
     def flush(self) -> None:
         """Write the lines still waiting for the end of the event-loop tick."""
         self._lines.flush()
-
-
-_ROUTES_LIMIT = 1024
 
 
 def _tenths(ms: float) -> float:

@@ -93,7 +93,15 @@ class RoutePlan:
 
     @property
     def route_header(self) -> str:
-        """``x-tierline-route``: ``method profile confidence tags=a,b``."""
+        """``x-tierline-route``: ``method profile confidence tags=a,b``; formatted once
+        (the response header and the access log both read it), kept in the instance dict
+        beside the fields (not one of them: equality and ``replace`` ignore it)."""
+        found: str | None = self.__dict__.get("_route_header")
+        if found is None:
+            found = self.__dict__["_route_header"] = self._route_header()
+        return found
+
+    def _route_header(self) -> str:
         parts = [self.method, self.profile or "-", f"{self.confidence:.2f}"]
         if self.tags:
             parts.append("tags=" + ",".join(self.tags))
