@@ -180,7 +180,10 @@ class LineWriter:
             out = {"ts": ts, "level": "info", "logger": self._log.name}
             out.update(fields)
             return orjson.dumps(out, default=str, option=orjson.OPT_NON_STR_KEYS)
-        body = orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS)
+        try:  # str keys (the access log's): without OPT_NON_STR_KEYS, ~0.4 us cheaper
+            body = orjson.dumps(fields, default=str)
+        except orjson.JSONEncodeError:
+            body = orjson.dumps(fields, default=str, option=orjson.OPT_NON_STR_KEYS)
         # The same object with the three leading keys spliced in front of the fields.
         return b'{"ts":"%s","level":"info","logger":%s,%s' % (ts.encode(), self._name, body[1:])
 

@@ -55,3 +55,22 @@ def test_configuring_twice_replaces_the_handler(stream: io.StringIO) -> None:
     configure_logging("info", "json", stream)
     logging.getLogger("tierline.test").info("once")
     assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_line_writer_writes_what_the_formatter_writes_with_any_keys(stream: io.StringIO) -> None:
+    """LineWriter's own JSON (its fast path takes str keys only) equals JsonFormatter's,
+    whatever the keys."""
+    from sidecar.logs import LineWriter
+
+    configure_logging("info", "json", stream)
+    root = logging.getLogger()  # only tierline's handler: pytest's own would take the slow path
+    root.handlers[:] = [h for h in root.handlers if h.get_name() == "tierline"]
+    log = logging.getLogger("tierline.writer")
+    for fields in ({"event": "request", "n": 1}, {1: "int key", "b": None}):
+        LineWriter(log).info(fields)  # no running loop: written at once
+        log.info(fields)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    for own, formatted in zip(lines[::2], lines[1::2], strict=True):
+        own.pop("ts"), formatted.pop("ts")
+        assert own == formatted
+    assert lines[2]["1"] == "int key"
