@@ -8,7 +8,7 @@ then phase, then a cached LLM answer), ``decide``, then turn the decision into
 ordered candidates: the tier's ranked models that can serve the request
 (``fit``), a different writer for reviews (``review_strategy = "alternate"``),
 the warm-cache model when it is cheaper (``keep_warm``), then the fallback
-chain. The body is rewritten only to remove directives (the same way every
+chain (``candidates``). The body is rewritten only to remove directives (the same way every
 time) and to append a profile's system addendum if configured. In shadow mode
 (``routing.mode = "shadow"``) the plan records the decision but sends the
 request to the model the client asked for, body untouched.
@@ -35,33 +35,28 @@ from dataclasses import replace
 from typing import Any
 
 from sidecar.catalog import Catalog, default_catalog
-from sidecar.config import Config, ModelConfig
+from sidecar.config import Config
 from sidecar.errors import InvalidRequest, TierlineError
 from sidecar.exchange import Exchange
 from sidecar.routing import rewrite, turn
 from sidecar.routing.ahead import classify_ahead
+from sidecar.routing.candidates import Candidates
 from sidecar.routing.catalog import TierBuilder, TierTable
 from sidecar.routing.decide import Decision, Facts, Policy, decide, explicit, named_choice
 from sidecar.routing.fit import (
     Needs,
     clamps,
-    fit,
-    head_of,
-    keep_warm,
     needs_of,
-    serves,
-    warm_model,
 )
 from sidecar.routing.inbound import Inbound, InboundReader, remember
 from sidecar.routing.llm_classifier import Ask, LlmClassifier, cheapest_classifier
-from sidecar.routing.naming import named_target, profile_tiers, tier_of
+from sidecar.routing.naming import named_target, profile_tiers
 from sidecar.routing.plan import RoutePlan
 from sidecar.routing.scan import scan, tool_kind, tool_paths
 from sidecar.routing.settings import parse_classifier, parse_profiles, parse_rules
 from sidecar.sessions.state import SessionState, SessionStore, build_store
 
 _log = logging.getLogger("tierline.routing")
-MAX_TIER_CANDIDATES = 4  # the tier's first choices; the fallback chain follows
 
 
 class Router:
@@ -97,7 +92,7 @@ class Router:
         order = self.table.order or ("reasoning", "coding", "quick")
         self._order = order
         self._profile_tier = profile_tiers(order, {p: s.tier for p, s in self._profiles.items()})
-        self._fallbacks = self._resolve_all(routing.fallback_chain)
+        self._cands = Candidates(config, self._builder, self.table, order, clock)
         self.llm = self._llm(llm_ask)
         self._visible = self.visible_models()  # the config is fixed for the router's life
         self._policy = Policy(
@@ -105,22 +100,10 @@ class Router:
             routing.heavy_tags, routing.heavy_model, routing.ui_tags, routing.ui_model,
             self._settings.sticky_threshold,
         )  # fmt: skip
-        # Memos of pure functions of the fixed config, keyed by what clients send (bounded):
+        # Memo of a pure function of the fixed config, keyed by what clients send (bounded):
         self._named: dict[str, Decision | None] = {}  # model name -> its ``named_choice``
-        self._chosen: dict[str | tuple[str, ...], tuple[str | None, tuple[ModelConfig, ...]]] = {}
-        strongest = {  # model name -> index of the strongest tier listing it
-            m.name: i for i in reversed(range(len(order))) for m in self.table.candidates[order[i]]
-        }
-        self._heads = {t: head_of(c, MAX_TIER_CANDIDATES) for t, c in self.table.candidates.items()}
-        self._up_to = {  # tier -> models of that tier or a stronger one (cache awareness)
-            t: frozenset(n for n, i in strongest.items() if i <= k) for k, t in enumerate(order)
-        }
 
     # -- construction helpers -------------------------------------------------
-
-    def _resolve_all(self, refs: tuple[str, ...]) -> tuple[ModelConfig, ...]:
-        found = (self._builder.resolve(r, self.table.available) for r in refs)
-        return tuple(m for m in found if m is not None)
 
     def _llm(self, ask: Ask | None) -> LlmClassifier | None:
         quick = self.table.candidates.get(self._profile_tier["assistant"], ())
@@ -213,7 +196,7 @@ class Router:
             first = tier[0] if tier else None
         return RoutePlan(
             requested_model=requested,
-            candidates=self._with_fallbacks([first] if first else []),
+            candidates=self._cands.with_fallbacks([first] if first else []),
             tier=self._config.routing.default_tier,
             method="static",
             reason="routing failed (see the log); default model",
@@ -253,7 +236,7 @@ class Router:
             decision = decide(facts, turn.verdict(req.conv, state, self.llm, self._settings))
         plan = self._plan(req, decision, tokens, state, tags)
         if self._shadow:  # the decision recorded, the request sent as asked, body untouched
-            plan = rewrite.shadow(replace(plan, clamp=()), self._asked(req.requested))
+            plan = rewrite.shadow(replace(plan, clamp=()), self._cands.asked(req.requested))
         if not background and not peek:
             state.tier = plan.tier or state.tier
             self._store.put(req.ident.thread, state)
@@ -310,12 +293,12 @@ class Router:
         (``tokens``: the request's estimate, None when not worked out yet)."""
         needs = None
         if d.model or d.chain:  # chosen outright: the request's needs do not re-rank it
-            tier, candidates = self._outright(d.model or d.chain)
+            tier, candidates = self._cands.outright(d.model or d.chain)
             tier = d.tier or tier
             notes: list[str] = []
         else:
             needs = self._needs(req, tokens, state)
-            tier, candidates, notes = self._candidates(d, needs, state)
+            tier, candidates, notes = self._cands.for_decision(d, needs, state)
         clamp: tuple[tuple[str, int], ...] = ()
         if self._clamp_on:
             needs = needs or self._needs(req, tokens, state)
@@ -340,65 +323,10 @@ class Router:
             clamp,
         )
 
-    def _outright(self, refs: str | tuple[str, ...]) -> tuple[str | None, tuple[ModelConfig, ...]]:
-        """(tier of the first, candidates with the fallback chain) for a model (``refs``: its
-        name) or a chain chosen outright; memoized (a name resolves to one model; the table
-        is fixed)."""
-        found = self._chosen.get(refs)
-        if found is None:
-            names = (refs,) if isinstance(refs, str) else tuple(r for r in refs if r)
-            chosen = list(self._resolve_all(names))
-            default = self._config.routing.default_tier
-            tier = (
-                tier_of(chosen[0], self._order, self.table, self._builder, default)
-                if chosen
-                else None
-            )
-            found = tier, self._with_fallbacks(chosen)
-            remember(self._chosen, refs, found)  # bounded: "provider:model" names from clients
-        return found
-
     def _needs(self, req: Inbound, tokens: int | None, state: SessionState) -> Needs:
         if tokens is None:
             tokens = state.tokens + turn.fixed_tokens(req.conv, req.body)
         return needs_of(req.protocol, req.body, tokens, state.images)
-
-    def _candidates(
-        self, d: Decision, needs: Needs, state: SessionState
-    ) -> tuple[str | None, tuple[ModelConfig, ...], list[str]]:
-        notes: list[str] = []
-        tier = d.tier or self._config.routing.default_tier
-        clamp = self._config.routing.clamp_max_tokens
-        head = self._heads.get(tier)
-        if head is not None and serves(head, needs, clamp):  # the common case: all fit
-            cands: list[ModelConfig] = list(head.models)
-        else:
-            tier, cands, note = fit(
-                tier, self._order, self.table.candidates, needs, MAX_TIER_CANDIDATES, clamp
-            )
-            if note:
-                notes.append(note)
-        if d.profile == "reviewer" and self._config.routing.review_strategy == "alternate":
-            cands, note = rewrite.alternate_reviewer(cands, state.writers, state.turn_paths)
-            if note:
-                notes.append(note)
-        idle = self._clock() - state.last_at if state.last_at else 1e9
-        allowed = self._up_to.get(tier, frozenset())  # never a weaker tier for cache reasons
-        warm = warm_model(state.model, cands, self.table.available, allowed, needs, clamp)
-        cands, note = keep_warm(cands, warm, state.last_prompt_tokens, idle, needs.tokens)
-        if note:
-            notes.append(note)
-        return tier, self._with_fallbacks(cands[:MAX_TIER_CANDIDATES]), notes
-
-    def _with_fallbacks(self, chosen: list[ModelConfig]) -> tuple[ModelConfig, ...]:
-        out: dict[str, ModelConfig] = {}
-        for m in (*chosen, *self._fallbacks):
-            out.setdefault(m.name, m)
-        if not out and self._config.routing.default_model:
-            default = self.table.available.get(self._config.routing.default_model)
-            if default is not None:
-                out[default.name] = default
-        return tuple(out.values())
 
     def _body(
         self, req: Inbound, profile: str | None, state: SessionState
@@ -409,14 +337,6 @@ class Router:
         if not addendum and not state.directive_idx:
             return None
         return rewrite.rewrite_body(req.protocol, req.body, state.directive_idx, addendum)
-
-    def _asked(self, requested: str) -> tuple[ModelConfig, ...]:
-        """Shadow mode: what the client asked for, as the static router would send it."""
-        found = self._builder.resolve(requested, self.table.available)
-        if found is None:
-            default = self._config.routing.default_model
-            found = self.table.available.get(default) if default else None
-        return self._with_fallbacks([found] if found else [])
 
 
 def build_router(
