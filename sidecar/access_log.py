@@ -60,11 +60,8 @@ def _tenths(ms: float) -> float:
     return int(ms * 10 + 0.5) / 10
 
 
-def access_fields(
-    exchange: Exchange, plan: RoutePlan | None, route: str | None = None
-) -> dict[str, Any]:
-    """The access-log line's fields (no secrets, no content); ``route``: the plan's
-    ``route_header`` when the caller has it."""
+def access_fields(exchange: Exchange, plan: RoutePlan | None) -> dict[str, Any]:
+    """The access-log line's fields (no secrets, no content)."""
     usage = exchange.usage
     fields: dict[str, Any] = {
         "event": "request",
@@ -93,5 +90,5 @@ def access_fields(
         fields["session_id"] = exchange.session_id
     if plan is not None:
         fields["tier"] = plan.tier
-        fields["route"] = plan.route_header if route is None else route
+        fields["route"] = plan.route_header
     return fields

@@ -331,7 +331,7 @@ class Dispatcher:
         try:
             await response.prepare(t.request)
             if resp.content.at_eof():  # all of it came with the first read: one write
-                ending, last = "ok", b"".join(primed.pending) + relay.ending(primed)
+                ending, last = "ok", b"".join(primed.pending) + relay.owed(primed)
             else:
                 await response.write(b"".join(primed.pending))
                 stall = self._server.stall_timeout

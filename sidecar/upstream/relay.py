@@ -182,7 +182,7 @@ async def pump(
         return "stall"
     except ClientError:
         return "upstream"
-    tail = ending(primed)
+    tail = owed(primed)
     if tail:
         try:
             await response.write(tail)
@@ -191,7 +191,7 @@ async def pump(
     return "ok"
 
 
-def ending(primed: Primed) -> bytes:
+def owed(primed: Primed) -> bytes:
     """Client bytes owed once the provider stream has ended: a last event it did not
     terminate, then whatever the encoder still owes."""
     tail = _encode(primed.decoder.flush(), primed.tap, primed.encoder)
