@@ -29,7 +29,7 @@ from sidecar.protocols.tap import Tap
 from sidecar.protocols.tokens import estimate_tokens
 from sidecar.protocols.translate import StreamTranslator, TranslateContext, Translator, pair
 from sidecar.upstream.providers import merge_extra
-from sidecar.upstream.translators import AttemptInfo, StreamEncoder, TranslatorPair
+from sidecar.upstream.translators import AttemptInfo, StreamEncoder, TranslatorPair, verbatim_of
 
 CROSSINGS = (
     ("anthropic", "openai"),
@@ -197,6 +197,13 @@ class _SigningEncoder:
                 + b"\n\n"
             )
         return self._base.event(event, tap)
+
+    def verbatim(self, data: bytes, tap: Tap) -> bool:
+        """The base's answer, for events with nothing to tag."""
+        base = verbatim_of(self._base)
+        if base is None or b'"signature_delta"' in data or b'"redacted_thinking"' in data:
+            return False
+        return base(data, tap)
 
     def finish(self, tap: Tap) -> bytes:
         return self._base.finish(tap)

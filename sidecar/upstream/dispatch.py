@@ -328,24 +328,31 @@ class Dispatcher:
         response = web.StreamResponse(headers=headers)
         ending: relay.Ending = "client"
         last = b""  # sent with the end of the chunked body
+        gone = False  # the client left before the end of the body reached it
         try:
             await response.prepare(t.request)
             if resp.content.at_eof():  # all of it came with the first read: one write
-                ending, last = "ok", b"".join(primed.pending) + relay.owed(primed)
+                ending = "ok"
             else:
                 await response.write(b"".join(primed.pending))
+                primed.pending.clear()
+                relay.catch_up(primed)
                 stall = self._server.stall_timeout
                 ending = await relay.pump(resp, response, primed, stall, self._loop)
+            if ending == "ok":  # every byte is known: to the client before the tap catches up
+                last = b"".join(primed.pending) + relay.owed(primed)
+                gone = not await write_eof_quietly(response, last) and bool(last)
         except ConnectionError:
             ending = "client"
         except Exception:  # a bug while re-encoding: the headers are gone, end the stream cleanly
             _log.exception("stream relay failed", extra={"request_id": call.request_id})
             ending = "upstream"
         finally:
+            _catch_up(call, primed)
             take(call, primed.tap)
-        if ending == "client":
+        if ending == "client" or gone:
             call.fail(499, "client_disconnected")
-            return response, False
+            return response, gone
         if ending != "ok":
             what = "went silent" if ending == "stall" else "failed"
             err = UpstreamFailed(f"the provider {t.provider.name} {what} mid-stream")
@@ -353,10 +360,9 @@ class Dispatcher:
             span.set_status(Status(StatusCode.ERROR, "stream_" + ending))
             sequence = next_sequence(primed.encoder)
             await write_quietly(response, stream_error_event(call.protocol, err, sequence))
+            await write_eof_quietly(response)
         elif primed.tap.error is not None:
             call.fail(502, "stream_error")
-        if not await write_eof_quietly(response, last) and last:
-            call.fail(499, "client_disconnected")
         return response, ending == "ok"
 
     def _passthrough(self, t: Target, failure: Failure) -> web.StreamResponse:
@@ -371,3 +377,12 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
+
+
+def _catch_up(call: Call, primed: relay.Primed) -> None:
+    """The tap reads what went out verbatim; the client's response is already settled, so
+    a bug here is logged and costs only the request's telemetry."""
+    try:
+        relay.catch_up(primed)
+    except Exception:
+        _log.exception("stream tap failed", extra={"request_id": call.request_id})

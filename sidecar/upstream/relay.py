@@ -11,12 +11,20 @@ Once content flows, a run of whole events that can only be plain text deltas
 ``plain``: identity streams), instead of being decoded, parsed and re-encoded
 event by event; the events after it (tool calls, finish, usage, errors,
 comments, a split event) take the per-event path.
+
+When the encoder says whole events go out ``verbatim`` (an identity stream with
+nothing to change in them), they are sent as they came and the tap reads them
+afterwards: the client's bytes never wait for the parsing. A read's unfinished last
+event is held until the next read completes it (``Primed.carry``). An error event in
+the read holding the first content still makes the attempt retryable: that read is
+decoded first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from aiohttp import ClientError, ClientResponse, web
@@ -24,9 +32,10 @@ from aiohttp import ClientError, ClientResponse, web
 from sidecar.protocols.sse import SSEDecoder, SSEEvent
 from sidecar.protocols.tap import Tap
 from sidecar.upstream.providers import Failure, classify_event_error
-from sidecar.upstream.translators import StreamEncoder, plain_of
+from sidecar.upstream.translators import StreamEncoder, plain_of, verbatim_of
 
 Ending = Literal["ok", "upstream", "stall", "client"]
+_CARRY_MAX = 1 << 20  # an unfinished event held longer than this goes event by event
 
 
 @dataclass
@@ -35,6 +44,9 @@ class Primed:
     tap: Tap
     encoder: StreamEncoder
     pending: list[bytes]  # client bytes produced before and including the first content
+    verbatim: Callable[[bytes, Tap], bool] | None = None  # the encoder's ``verbatim``
+    carry: bytes = b""  # an unfinished last event, verbatim streams only: not sent yet
+    unread: list[bytes] = field(default_factory=list)  # sent verbatim, not tapped yet
 
 
 async def prime(
@@ -65,6 +77,15 @@ async def prime(
                 return classify_event_error(tap.error, secrets)
             if got:
                 rest = decoder.rest()
+                check = verbatim_of(encoder)
+                if check is not None and b'"error"' not in rest:
+                    primed = Primed(decoder, tap, encoder, pending, check)
+                    if rest:
+                        out, later = _next(primed, rest)
+                        pending.append(out)
+                        if later:  # the tap reads it once it is sent (catch_up)
+                            primed.unread.append(out)
+                    return primed
                 if rest:
                     pending.append(_forward(rest, decoder, tap, encoder))
                     if tap.error is not None:  # nothing sent yet: still retryable
@@ -140,6 +161,51 @@ def _forward(chunk: bytes, decoder: SSEDecoder, tap: Tap, encoder: StreamEncoder
     return _encode(decoder.feed(chunk), tap, encoder)
 
 
+def _whole(data: bytes) -> int:
+    """The length of the leading whole events in ``data`` (LF or CRLF blank lines)."""
+    lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+
+
+def _next(primed: Primed, chunk: bytes) -> tuple[bytes, bool]:
+    """Client bytes for one read once content flows, and whether they went out verbatim
+    (then the tap has not read them yet: ``_learn`` them once they are sent)."""
+    check = primed.verbatim
+    if check is None:
+        return _forward(chunk, primed.decoder, primed.tap, primed.encoder), False
+    data = primed.carry + chunk if primed.carry else chunk
+    end = _whole(data)
+    if not end and len(data) > _CARRY_MAX:  # no event ends here: the decoder holds it
+        primed.verbatim, primed.carry = None, b""
+        return _forward(data, primed.decoder, primed.tap, primed.encoder), False
+    piece, primed.carry = (data, b"") if end == len(data) else (data[:end], data[end:])
+    if not piece:
+        return b"", False
+    if check(piece, primed.tap):
+        return piece, True
+    return _forward(piece, primed.decoder, primed.tap, primed.encoder), False
+
+
+def _learn(piece: bytes, decoder: SSEDecoder, tap: Tap) -> None:
+    """Let the tap read whole events already sent verbatim (``_forward`` without the
+    bytes; the decoder holds nothing between them)."""
+    cut = tap.plain_prefix(piece)
+    if cut:
+        tap.count_plain(piece[:cut] if cut < len(piece) else piece)
+        if cut == len(piece):
+            return
+        piece = piece[cut:]
+    for event in decoder.feed(piece):
+        tap.feed(event)
+
+
+def catch_up(primed: Primed) -> None:
+    """Let the tap read, in order, what went out verbatim before it read it."""
+    for piece in primed.unread:
+        _learn(piece, primed.decoder, primed.tap)
+    primed.unread.clear()
+
+
 def _encode(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
     parts = []
     for event in events:
@@ -158,8 +224,9 @@ async def pump(
     loop: asyncio.AbstractEventLoop,
 ) -> Ending:
     """Forward the rest of the stream (``loop``: the running one); never raises for
-    upstream or client failures."""
-    decoder, tap, encoder = primed.decoder, primed.tap, primed.encoder
+    upstream or client failures. The last read's client bytes are left in
+    ``primed.pending``, to go out with the end of the body (with ``owed``)."""
+    decoder, tap = primed.decoder, primed.tap
     content = resp.content
     try:
         async with asyncio.timeout(None) as timeout:
@@ -170,29 +237,35 @@ async def pump(
                     if not chunk:
                         break
                     dog.kick()
-                    out = _forward(chunk, decoder, tap, encoder)
+                    out, later = _next(primed, chunk)
+                    if content.at_eof():  # the last read: it goes with the end of the body
+                        primed.pending.append(out)
+                        if later:
+                            primed.unread.append(out)
+                        break
                     if out:
                         try:
                             await response.write(out)
                         except ConnectionError:
                             return "client"
+                    if later:  # sent first, read now
+                        _learn(out, decoder, tap)
             finally:
                 dog.stop()
     except TimeoutError:
         return "stall"
     except ClientError:
         return "upstream"
-    tail = owed(primed)
-    if tail:
-        try:
-            await response.write(tail)
-        except ConnectionError:
-            return "client"
     return "ok"
 
 
 def owed(primed: Primed) -> bytes:
     """Client bytes owed once the provider stream has ended: a last event it did not
     terminate, then whatever the encoder still owes."""
-    tail = _encode(primed.decoder.flush(), primed.tap, primed.encoder)
+    carry, primed.carry = primed.carry, b""
+    events = primed.decoder.flush()
+    if carry:  # (rare) the tap reads in order: what went out verbatim first
+        catch_up(primed)
+        events = primed.decoder.feed(carry) + primed.decoder.flush()
+    tail = _encode(events, primed.tap, primed.encoder)
     return tail + primed.encoder.finish(primed.tap)

@@ -50,6 +50,14 @@ def plain_of(encoder: StreamEncoder) -> Callable[[bytes, Tap], bytes | None] | N
     return found
 
 
+def verbatim_of(encoder: StreamEncoder) -> Callable[[bytes, Tap], bool] | None:
+    """The encoder's optional ``verbatim(data, tap)``: True when whole events ``data``, read
+    after the first content, go to the client exactly as they came. The relay then sends
+    them before the tap reads them, and does not call the encoder for them."""
+    found: Callable[[bytes, Tap], bool] | None = getattr(encoder, "verbatim", None)
+    return found
+
+
 def next_sequence(encoder: StreamEncoder) -> int:
     """The ``sequence_number`` the encoder's next event would carry (Responses streams
     number their events, and an error event ending the stream must continue them);
@@ -142,6 +150,11 @@ class _OpenAIIdentityStream:
             data = data.replace(old_bytes, new_bytes)
         return data
 
+    def verbatim(self, data: bytes, tap: Tap) -> bool:
+        """Nothing to change: the client asked for the usage chunk and the provider
+        reports the model under its configured name."""
+        return self.client_usage and tap.model == self.name
+
     def finish(self, tap: Tap) -> bytes:
         return b""
 
@@ -165,6 +178,10 @@ class _AnthropicIdentityStream:
         else:
             data = orjson.dumps({**tap.last, "message": {**message, "model": self.name}})
         return b"event: message_start\ndata: " + data + b"\n\n"
+
+    def verbatim(self, data: bytes, tap: Tap) -> bool:
+        """Only ``message_start`` is rewritten (it comes before any content)."""
+        return b'"message_start"' not in data
 
     def finish(self, tap: Tap) -> bytes:
         return b""
