@@ -50,6 +50,7 @@ from sidecar.upstream.providers import (
     not_a_stream,
 )
 from sidecar.upstream.target import (
+    EventStream,
     Held,
     Target,
     headers_for,
@@ -325,7 +326,7 @@ class Dispatcher:
         headers = response_headers(t.request, call, t.plan)
         headers["Content-Type"] = "text/event-stream; charset=utf-8"
         headers["Cache-Control"] = "no-cache"
-        response = web.StreamResponse(headers=headers)
+        response = EventStream(headers=headers)
         ending: relay.Ending = "client"
         last = b""  # sent with the end of the chunked body
         gone = False  # the client left before the end of the body reached it
@@ -336,7 +337,6 @@ class Dispatcher:
             else:
                 await response.write(b"".join(primed.pending))
                 primed.pending.clear()
-                relay.catch_up(primed)
                 stall = self._server.stall_timeout
                 ending = await relay.pump(resp, response, primed, stall, self._loop)
             if ending == "ok":  # every byte is known: to the client before the tap catches up

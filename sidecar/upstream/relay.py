@@ -14,7 +14,9 @@ comments, a split event) take the per-event path.
 
 When the encoder says whole events go out ``verbatim`` (an identity stream with
 nothing to change in them), they are sent as they came and the tap reads them
-afterwards: the client's bytes never wait for the parsing. A read's unfinished last
+afterwards, all at once when the stream has ended (or every ``_UNREAD_MAX`` bytes):
+the client's bytes never wait for the parsing, and the pump does no more per read
+than a bare proxy. A read's unfinished last
 event is held until the next read completes it (``Primed.carry``). An error event in
 the read holding the first content still makes the attempt retryable: that read is
 decoded first.
@@ -36,6 +38,7 @@ from sidecar.upstream.translators import StreamEncoder, plain_of, verbatim_of
 
 Ending = Literal["ok", "upstream", "stall", "client"]
 _CARRY_MAX = 1 << 20  # an unfinished event held longer than this goes event by event
+_UNREAD_MAX = 256 * 1024  # verbatim bytes sent before the tap must read them
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Primed:
     verbatim: Callable[[bytes, Tap], bool] | None = None  # the encoder's ``verbatim``
     carry: bytes = b""  # an unfinished last event, verbatim streams only: not sent yet
     unread: list[bytes] = field(default_factory=list)  # sent verbatim, not tapped yet
+    unread_size: int = 0
 
 
 async def prime(
@@ -84,7 +88,7 @@ async def prime(
                         out, later = _next(primed, rest)
                         pending.append(out)
                         if later:  # the tap reads it once it is sent (catch_up)
-                            primed.unread.append(out)
+                            _later(primed, out)
                     return primed
                 if rest:
                     pending.append(_forward(rest, decoder, tap, encoder))
@@ -169,7 +173,8 @@ def _whole(data: bytes) -> int:
 
 def _next(primed: Primed, chunk: bytes) -> tuple[bytes, bool]:
     """Client bytes for one read once content flows, and whether they went out verbatim
-    (then the tap has not read them yet: ``_learn`` them once they are sent)."""
+    (then the tap has not read them yet: ``_later``). The tap reads in stream order:
+    what waits for it first, before a read it decodes now."""
     check = primed.verbatim
     if check is None:
         return _forward(chunk, primed.decoder, primed.tap, primed.encoder), False
@@ -177,12 +182,14 @@ def _next(primed: Primed, chunk: bytes) -> tuple[bytes, bool]:
     end = _whole(data)
     if not end and len(data) > _CARRY_MAX:  # no event ends here: the decoder holds it
         primed.verbatim, primed.carry = None, b""
+        catch_up(primed)
         return _forward(data, primed.decoder, primed.tap, primed.encoder), False
     piece, primed.carry = (data, b"") if end == len(data) else (data[:end], data[end:])
     if not piece:
         return b"", False
     if check(piece, primed.tap):
         return piece, True
+    catch_up(primed)
     return _forward(piece, primed.decoder, primed.tap, primed.encoder), False
 
 
@@ -199,11 +206,22 @@ def _learn(piece: bytes, decoder: SSEDecoder, tap: Tap) -> None:
         tap.feed(event)
 
 
+def _later(primed: Primed, piece: bytes) -> None:
+    """Keep a piece sent verbatim for the tap (read at once past ``_UNREAD_MAX``)."""
+    primed.unread.append(piece)
+    primed.unread_size += len(piece)
+    if primed.unread_size > _UNREAD_MAX:
+        catch_up(primed)
+
+
 def catch_up(primed: Primed) -> None:
-    """Let the tap read, in order, what went out verbatim before it read it."""
-    for piece in primed.unread:
+    """Let the tap read, in order, what went out verbatim before it read it (whole events,
+    so in one piece)."""
+    if primed.unread:
+        piece = primed.unread[0] if len(primed.unread) == 1 else b"".join(primed.unread)
+        primed.unread.clear()
+        primed.unread_size = 0
         _learn(piece, primed.decoder, primed.tap)
-    primed.unread.clear()
 
 
 def _encode(events: list[SSEEvent], tap: Tap, encoder: StreamEncoder) -> bytes:
@@ -226,7 +244,6 @@ async def pump(
     """Forward the rest of the stream (``loop``: the running one); never raises for
     upstream or client failures. The last read's client bytes are left in
     ``primed.pending``, to go out with the end of the body (with ``owed``)."""
-    decoder, tap = primed.decoder, primed.tap
     content = resp.content
     try:
         async with asyncio.timeout(None) as timeout:
@@ -238,18 +255,16 @@ async def pump(
                         break
                     dog.kick()
                     out, later = _next(primed, chunk)
+                    if later:  # read by the tap once sent (catch_up)
+                        _later(primed, out)
                     if content.at_eof():  # the last read: it goes with the end of the body
                         primed.pending.append(out)
-                        if later:
-                            primed.unread.append(out)
                         break
                     if out:
                         try:
                             await response.write(out)
                         except ConnectionError:
                             return "client"
-                    if later:  # sent first, read now
-                        _learn(out, decoder, tap)
             finally:
                 dog.stop()
     except TimeoutError:

@@ -36,6 +36,14 @@ class Target(NamedTuple):
     client_usage: bool
 
 
+class EventStream(web.StreamResponse):
+    """The client's stream: its status and headers leave with the first body bytes, in
+    one write (aiohttp >= 3.12 holds them when ``_send_headers_immediately`` is False, as
+    its ``web.Response`` does; older versions send them at ``prepare``, as before)."""
+
+    _send_headers_immediately = False
+
+
 class Held:
     """The upstream response of one attempt: released when read to the end, else closed."""
 
