@@ -38,6 +38,7 @@ from sidecar.routing.plan import RoutePlan
 from sidecar.telemetry.spans import client_span_attributes, finish_client_span, inject_trace
 from sidecar.upstream import relay
 from sidecar.upstream.call import Call
+from sidecar.upstream.expiry import Expiry
 from sidecar.upstream.health import Health
 from sidecar.upstream.outcome import exhausted, response_headers
 from sidecar.upstream.prompt_cache import with_breakpoints_bytes
@@ -228,7 +229,9 @@ class Dispatcher:
             if self._propagate_trace:
                 inject_trace(headers, span)
             try:
-                async with asyncio.timeout(min(self._server.first_byte_timeout, remaining)):
+                loop = self._loop
+                first_byte = min(self._server.first_byte_timeout, remaining)
+                with Expiry(loop, asyncio.current_task(loop), loop.time() + first_byte):
                     opened = await self._open(t, headers, held)
             except (ClientError, TimeoutError) as exc:
                 return self._failed(

@@ -33,6 +33,7 @@ from aiohttp import ClientError, ClientResponse, web
 
 from sidecar.protocols.sse import SSEDecoder, SSEEvent
 from sidecar.protocols.tap import Tap
+from sidecar.upstream.expiry import Expiry
 from sidecar.upstream.providers import Failure, classify_event_error
 from sidecar.upstream.translators import StreamEncoder, plain_of, verbatim_of
 
@@ -108,25 +109,23 @@ def _step(event: SSEEvent, tap: Tap, encoder: StreamEncoder, pending: list[bytes
 
 
 class _Watchdog:
-    """Expire ``timeout`` when no chunk arrived for ``stall`` seconds.
+    """Expire ``expiry`` when no chunk arrived for ``stall`` seconds.
 
     Each chunk costs one float store (``last``); the timer re-arms itself only
     when it fires, so a busy stream schedules about one timer per ``stall``.
     """
 
-    def __init__(
-        self, stall: float, timeout: asyncio.Timeout, loop: asyncio.AbstractEventLoop
-    ) -> None:
+    def __init__(self, stall: float, expiry: Expiry, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._stall = stall
-        self._timeout = timeout
+        self._expiry = expiry
         self.last = self._loop.time()
         self._handle = self._loop.call_later(stall, self._check)
 
     def _check(self) -> None:
         idle = self._loop.time() - self.last
         if idle >= self._stall:
-            self._timeout.reschedule(self._loop.time())
+            self._expiry.expire()
         else:
             self._handle = self._loop.call_later(self._stall - idle, self._check)
 
@@ -246,8 +245,8 @@ async def pump(
     ``primed.pending``, to go out with the end of the body (with ``owed``)."""
     content = resp.content
     try:
-        async with asyncio.timeout(None) as timeout:
-            dog = _Watchdog(stall, timeout, loop)
+        with Expiry(loop, asyncio.current_task(loop), None) as expiry:
+            dog = _Watchdog(stall, expiry, loop)
             try:
                 while True:
                     chunk = await content.readany()
