@@ -54,6 +54,7 @@ class _FixedRouter:
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self._plans: dict[str, Any] = {}
+        self.loads = False
 
     async def load(self, *args: Any, **kwargs: Any) -> None:
         return None

@@ -16,7 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sidecar import __version__
 from sidecar.errors import InternalError, NotFound, error_body
-from sidecar.ingress.handlers import read_json, validate
+from sidecar.ingress.handlers import json_object, validate
 from sidecar.ingress.keys import CONFIG, HEALTH, MAIN_APP, METRICS_REGISTRY, ROUTER, RUNTIME
 from sidecar.protocols.tokens import count_tokens_answer
 from sidecar.upstream.count import forward_count_tokens
@@ -35,7 +35,7 @@ def _main(request: web.Request) -> web.Application:
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
     """Forwarded to the chosen model's provider when it is Anthropic-kind, else estimated."""
-    body = await read_json(request)
+    body = json_object(await request.read())
     validate("anthropic", body, count_only=True)
     app = request.app
     await app[ROUTER].load("anthropic", body, request.headers, peek=True)  # shared state, no LLM

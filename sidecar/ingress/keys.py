@@ -40,6 +40,8 @@ from sidecar.upstream.translators import TranslatorPair
 
 
 class Router(Protocol):
+    loads: bool  # whether ``load`` has anything to do (generate skips it otherwise)
+
     # Before route (bounded, never raises): fetch shared session state; also the LLM
     # classifier's answer for an unsure turn, unless peek (count_tokens).
     async def load(

@@ -102,6 +102,8 @@ class Router:
         )  # fmt: skip
         # Memo of a pure function of the fixed config, keyed by what clients send (bounded):
         self._named: dict[str, Decision | None] = {}  # model name -> its ``named_choice``
+        # Whether ``load`` has anything to do (a shared store, the LLM classifier):
+        self.loads = bool(self._store.shared or self.llm is not None)
 
     # -- construction helpers -------------------------------------------------
 

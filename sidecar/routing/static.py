@@ -35,6 +35,7 @@ class StaticRouter:
             config.models[name] for name in routing.fallback_chain if name in config.models
         )
         self._cache: dict[str, RoutePlan] = {}
+        self.loads = False  # stateless: ``load`` has nothing to do
 
     def visible_models(self) -> list[str]:
         """Names a client may ask for: virtual ones, then configured models."""

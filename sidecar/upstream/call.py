@@ -15,7 +15,7 @@ from sidecar.exchange import Attempt, Exchange, Protocol, ToolCall, Usage
 from sidecar.routing.plan import RoutePlan
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     request_id: str
     protocol: Protocol
