@@ -12,22 +12,22 @@ Pure: no I/O, no aiohttp.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sidecar.catalog import default_catalog, lookup_model
 from sidecar.config import Config, ModelConfig
 from sidecar.exchange import Usage
-from sidecar.ledger.pricing import Cost, Pricer
+from sidecar.ledger.pricing import UNPRICED, UNPRICED_ESTIMATED, Cost, Pricer
 
 # A reference request for ranking models by price: a typical agent turn is
 # prompt-heavy, so input weighs more than output.
 _REFERENCE = Usage(input_tokens=3_000_000, output_tokens=1_000_000)
 
 
-@dataclass(frozen=True)
-class Savings:
+class Savings(NamedTuple):
     """Cost against the baseline; in shadow mode also against the router's choice
-    (``shadow``: the same usage priced on ``shadow_model``, which was not called)."""
+    (``shadow``: the same usage priced on ``shadow_model``, which was not called).
+    A NamedTuple: built once per request (positionally)."""
 
     cost: Cost
     baseline: Cost
@@ -98,6 +98,6 @@ class Baseline:
 
     def savings(self, cost: Cost, usage: Usage) -> Savings:
         if self.model is None:
-            return Savings(cost, Cost(None, "none", usage.estimated), None)
+            return Savings(cost, UNPRICED_ESTIMATED if usage.estimated else UNPRICED, None)
         baseline = self._pricer.price(self.model, usage)
         return Savings(cost, baseline, self.model.name)

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sidecar.config import ModelConfig, Prices, ProviderConfig
 from sidecar.exchange import Usage
@@ -38,9 +37,12 @@ _RATE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 _CACHE_LIMIT = 512
 
 
-@dataclass(frozen=True)
-class Cost:
-    """USD for one request; ``usd is None`` means no price is known."""
+class Cost(NamedTuple):
+    """USD for one request; ``usd is None`` means no price is known.
+
+    A NamedTuple (built positionally, twice or more per request) rather than a frozen
+    dataclass, whose ``__init__`` sets each field through ``object.__setattr__``.
+    """
 
     usd: float | None
     source: CostSource
@@ -54,7 +56,7 @@ class Cost:
 
 
 UNPRICED = Cost(None, "none")
-_UNPRICED_ESTIMATED = Cost(None, "none", True)
+UNPRICED_ESTIMATED = Cost(None, "none", True)
 
 
 def price_from_table(prices: Prices, usage: Usage) -> float | None:
@@ -141,7 +143,7 @@ class Pricer:
         usd = price_from_table(model.prices, usage)
         if usd is not None:
             return Cost(usd, "config", usage.estimated)
-        return _UNPRICED_ESTIMATED if usage.estimated else UNPRICED  # frozen: shared
+        return UNPRICED_ESTIMATED if usage.estimated else UNPRICED  # frozen: shared
 
     def knows(self, model: ModelConfig) -> bool:
         """True when the model has a price from either source."""

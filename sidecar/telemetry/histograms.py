@@ -2,7 +2,8 @@
 
 The SDK's synchronous ``Histogram.record`` costs tens of microseconds per call
 and is paid once per reader; a request records several histogram values. Here
-a record is a bisect and a few list updates under an uncontended lock, and the
+a record is a bisect and a few list updates under an uncontended lock (one lock
+per producer: the recorder takes it once for all of a request's values), and the
 data points are produced at collection time: ``HistogramProducer.inject``
 adds them to the ``MetricsData`` a reader collected (the Prometheus reader and
 the OTLP exporter wrapper call it), as the OTel "MetricProducer" concept does.
@@ -42,37 +43,46 @@ class HistogramFamily:
     """
 
     def __init__(
-        self, name: str, unit: str, bounds: Sequence[float], labels: tuple[str, ...]
+        self,
+        name: str,
+        unit: str,
+        bounds: Sequence[float],
+        labels: tuple[str, ...],
+        lock: threading.Lock | None = None,
     ) -> None:
         self.name, self.unit = name, unit
         self.bounds = tuple(bounds)
         self._n = len(self.bounds) + 1  # bucket counts per label set
         self._labels = labels
         self._points: dict[Key, list[float]] = {}
-        self._lock = threading.Lock()
+        self.lock = lock or threading.Lock()  # guards _points; shared by a producer's families
 
     def record(self, value: float, *key: str) -> None:
         self.record_to(key, value)
 
     def record_to(self, key: Key, value: float) -> None:
-        """``record`` with the label tuple already built (the recorder's hot path)."""
+        """``record`` with the label tuple already built."""
+        with self.lock:
+            self.add(key, value)
+
+    def add(self, key: Key, value: float) -> None:
+        """``record_to`` for a caller that holds ``lock`` (several values, one acquisition)."""
         n = self._n
         bucket = bisect_left(self.bounds, value)
-        with self._lock:
-            state = self._points.get(key)
-            if state is None:
-                state = [0.0] * (n + 2) + [value, value]
-                self._points[key] = state
-            state[bucket] += 1
-            state[n] += 1
-            state[n + 1] += value
-            if value < state[n + 2]:
-                state[n + 2] = value
-            if value > state[n + 3]:
-                state[n + 3] = value
+        state = self._points.get(key)
+        if state is None:
+            state = [0.0] * (n + 2) + [value, value]
+            self._points[key] = state
+        state[bucket] += 1
+        state[n] += 1
+        state[n + 1] += value
+        if value < state[n + 2]:
+            state[n + 2] = value
+        if value > state[n + 3]:
+            state[n + 3] = value
 
     def snapshot(self) -> dict[Key, list[float]]:
-        with self._lock:
+        with self.lock:
             return {key: list(state) for key, state in self._points.items()}
 
     def labels(self, key: Key) -> dict[str, str]:
@@ -85,6 +95,7 @@ class HistogramProducer:
 
     def __init__(self, resource: Resource) -> None:
         self.families: list[HistogramFamily] = []
+        self.lock = threading.Lock()  # every family's: one acquisition records a request
         self._resource = resource
         self._scope = InstrumentationScope(names.SCOPE)
         self._start = time.time_ns()
@@ -94,7 +105,7 @@ class HistogramProducer:
     def family(
         self, name: str, unit: str, bounds: Sequence[float], *labels: str
     ) -> HistogramFamily:
-        family = HistogramFamily(name, unit, bounds, labels)
+        family = HistogramFamily(name, unit, bounds, labels, self.lock)
         self.families.append(family)
         return family
 

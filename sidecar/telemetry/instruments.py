@@ -83,6 +83,7 @@ class Instruments:
             return CounterFamily(meter, name, unit, labels)
 
         h = producer.family
+        self.histogram_lock = producer.lock  # held while recording into any of them
         n = names
         self.requests = c(n.REQUESTS, n.UNIT_REQUEST, "tier", "model", "provider", "outcome")
         self.tokens = c(n.TOKEN_USAGE, n.UNIT_TOKENS, "model", "provider", "tier", "type")

@@ -20,7 +20,6 @@ import contextvars
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, cast
 
 from opentelemetry._logs import SeverityNumber
@@ -184,7 +183,7 @@ class TelemetryRecorder:
                 self._config, plan.shadow_model
             )
             shadow = self._pricer.price(chosen, exchange.usage)
-            savings = replace(savings, shadow=shadow, shadow_model=plan.shadow_model)
+            savings = savings._replace(shadow=shadow, shadow_model=plan.shadow_model)
         return savings
 
     # -- metrics -------------------------------------------------------------------
@@ -209,9 +208,10 @@ class TelemetryRecorder:
                 tokens.add_to(keys[i], counts[i])
         self._cost_metrics(ex, shape, savings)
         if shape.route_decision is not None:
-            self._route_metrics(plan, shape)
-        self._attempt_metrics(ex, shape, outcome)
-        self._gen_ai_metrics(ex, shape)
+            self._route_metrics(shape)
+        sent = self._attempt_metrics(ex, shape, outcome)
+        with m.histogram_lock:  # one acquisition for all of the request's values
+            self._histograms(ex, plan, shape, sent)
         if m.compat:
             self._compat_usage(shape, counts, savings)
 
@@ -227,7 +227,7 @@ class TelemetryRecorder:
         if savings.shadow is not None and savings.shadow.usd is not None:
             self._m.shadow.add_to(shape.base, savings.shadow.usd)
 
-    def _route_metrics(self, plan: RoutePlan, shape: Shape) -> None:
+    def _route_metrics(self, shape: Shape) -> None:
         m = self._m
         assert shape.route_decision is not None
         m.route_decision.add_to(shape.route_decision, 1)
@@ -235,20 +235,19 @@ class TelemetryRecorder:
             m.route_override.add_to(shape.route_override, 1)
         for tag in shape.route_tags:
             m.route_tag.add_to(tag, 1)
-        m.route_confidence.record_to((), plan.confidence)
 
-    def _attempt_metrics(self, ex: Exchange, shape: Shape, outcome: str) -> None:
-        m = self._m
+    def _attempt_metrics(self, ex: Exchange, shape: Shape, outcome: str) -> int:
+        """Counts fallbacks and an exhausted plan; returns the requests sent upstream
+        (0: no attempt, nothing to record)."""
         attempts = ex.attempts
         if not attempts:
-            return
-        if len(attempts) == 1 and not attempts[0].reason:  # the common case: one clean try
-            m.attempts.record_to((), 1)  # no reason: sent, not skipped
-        else:  # requests sent upstream (skipped candidates are not attempts)
-            m.attempts.record_to((), sum(1 for a in attempts if not _skipped(a)))
-            self._fallbacks(attempts)
+            return 0
         if _exhausted(ex, outcome):
-            m.exhausted.add_to(shape.exhausted, 1)
+            self._m.exhausted.add_to(shape.exhausted, 1)
+        if len(attempts) == 1 and not attempts[0].reason:  # the common case: one clean try
+            return 1  # no reason: sent, not skipped
+        self._fallbacks(attempts)
+        return sum(1 for a in attempts if not _skipped(a))  # skipped ones are not attempts
 
     def _fallbacks(self, attempts: tuple[Attempt, ...]) -> None:
         m = self._m
@@ -263,15 +262,20 @@ class TelemetryRecorder:
                 reason, to = self._reason(attempt.reason), self._provider(nxt.provider)
                 m.fallback.add(1, reason, provider, to)
 
-    def _gen_ai_metrics(self, ex: Exchange, shape: Shape) -> None:
+    def _histograms(self, ex: Exchange, plan: RoutePlan, shape: Shape, sent: int) -> None:
+        """The request's histogram values; the caller holds ``histogram_lock``."""
         m = self._m
-        m.gen_ai_duration.record_to(shape.gen_ai, ex.duration_s)
+        if shape.route_decision is not None:
+            m.route_confidence.add((), plan.confidence)
+        if ex.attempts:
+            m.attempts.add((), sent)
+        m.gen_ai_duration.add(shape.gen_ai, ex.duration_s)
         if ex.stream and ex.ttft_s is not None:
-            m.gen_ai_ttfc.record_to(shape.gen_ai, ex.ttft_s)
+            m.gen_ai_ttfc.add(shape.gen_ai, ex.ttft_s)
         usage = ex.usage
         if ex.model is not None and (usage.prompt_tokens or usage.output_tokens):
-            m.gen_ai_tokens.record_to(shape.gen_ai_tokens[0], usage.prompt_tokens)
-            m.gen_ai_tokens.record_to(shape.gen_ai_tokens[1], usage.output_tokens)
+            m.gen_ai_tokens.add(shape.gen_ai_tokens[0], usage.prompt_tokens)
+            m.gen_ai_tokens.add(shape.gen_ai_tokens[1], usage.output_tokens)
 
     def _compat_usage(
         self, shape: Shape, counts: tuple[int, int, int, int], savings: Savings | None

@@ -7,11 +7,13 @@ import json
 import logging
 from collections.abc import Iterator
 
+import orjson
 import pytest
 
-from sidecar.access_log import AccessLog
+from sidecar.access_log import AccessEncoder, AccessLog, access_fields
 from sidecar.exchange import Attempt, Exchange, Usage
 from sidecar.logs import JsonFormatter, configure_logging
+from sidecar.routing.plan import RoutePlan
 
 EXCHANGE = Exchange(
     request_id="req_1",
@@ -87,3 +89,31 @@ def test_other_handlers_get_a_record(out: io.StringIO, caplog: pytest.LogCapture
     (record,) = [r for r in caplog.records if r.name == "tierline.access"]
     assert record.msg["request_id"] == "req_1"  # type: ignore[index]
     assert json.loads(out.getvalue())["request_id"] == "req_1"
+
+
+def test_encoded_line_is_orjson_of_the_fields_for_every_request_of_a_kind() -> None:
+    """The template of a kind is filled per request: each line equals orjson's encoding
+    of ``access_fields`` byte for byte, also on the second and later use of a template,
+    with quotes, ``%`` and a stand-in look-alike among the values."""
+    plan = RoutePlan("gpt-5", (), tier="coding", profile="debugger", method="heuristic",
+                     confidence=0.82, tags=("auth", '50%"off'))  # fmt: skip
+    retried = (Attempt("m", "p", 503, "upstream_5xx", "", 0.1), *EXCHANGE.attempts)
+    kinds = [
+        EXCHANGE,
+        EXCHANGE._replace(session_id="", ttft_s=0.25, stream=True, attempts=retried),
+        EXCHANGE._replace(model=None, provider=None, status=502, error_type="all_failed",
+                          finish_reason=None, attempts=(), requested_model="100%"),
+        EXCHANGE._replace(requested_model="\x00tierline:request_id\x00"),
+    ]  # fmt: skip
+    variations = [
+        {"request_id": 'r"1\\%s', "session_id": "s%d", "duration_s": 1234.56789},
+        {"request_id": "req_2", "usage": Usage(7, 11, 13, 17, 19), "duration_s": 1e-7},
+        {"request_id": "é\u2028", "ttft_s": 3e9, "tool_calls": ()},
+    ]
+    encode = AccessEncoder()
+    for kind in kinds:
+        for changes in variations:
+            exchange = kind._replace(**changes)
+            for route in (plan, None):
+                expected = orjson.dumps(access_fields(exchange, route), default=str)
+                assert encode(exchange, route) == expected
