@@ -17,6 +17,7 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 
 # Any of these in a run of OpenAI events means one of them may carry more than text.
@@ -91,22 +92,24 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     """Length of the leading run of ``data`` made only of events shaped head+text+tail
     (0: not the case for the run as far as its last tail).
 
-    The run is split at its tails (one C-level pass): every piece must be the head and a
-    text whose quotes are all escaped, holding no line break. Anything more than a text
-    there (another key, a value, a comment or event in between) shows as a piece that
-    does not start with the head or as a bare quote (JSON has no backslash outside its
-    strings), so such a run goes by markers instead."""
-    if not data.startswith(head):
-        return 0
+    The run up to its last tail is split into events at its blank lines (a rare byte
+    pair: the search skips ahead), each event's text is taken as what lies between a
+    head and a tail, and the run is rebuilt from those texts: it must come out the same
+    bytes, and the texts together hold no line break and only escaped quotes. Anything
+    more than a text there (another key, a value, a comment or event in between) shows
+    as a run that rebuilds differently or as a bare quote (JSON has no backslash outside
+    its strings), so such a run goes by markers instead. Copies and compares run at
+    memory speed; searching the run for the tail itself costs several times more (its
+    bytes are the run's most common ones)."""
     end = data.rfind(tail)
-    if end < 0:
+    if end < len(head):  # no tail, or one inside the head: not head+text+tail
         return 0
     cut = end + len(tail)
-    pieces = (data[:cut] if cut < len(data) else data).split(tail)
-    pieces.pop()  # what followed the last tail: nothing
-    size = len(head)
-    texts = [piece[size:] for piece in pieces if piece[:size] == head]
-    if len(texts) != len(pieces):
+    run = data[:cut] if cut < len(data) else data
+    events = run.split(b"\n\n")
+    events.pop()  # what followed the last blank line: nothing
+    texts = list(map(itemgetter(slice(len(head), 2 - len(tail))), events))
+    if head + (tail + head).join(texts) + tail != run:
         return 0
     joined = b"".join(texts)
     if joined.count(b'"') != joined.count(b'\\"') or b"\n" in joined or b"\r" in joined:
