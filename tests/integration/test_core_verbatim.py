@@ -202,17 +202,21 @@ async def _prime(data: bytes, model: str = "gpt-same") -> relay.Primed | Failure
 
 
 async def test_an_error_in_the_first_read_is_still_retryable() -> None:
-    """The read holding the first content is checked for an error event before anything
-    is sent, verbatim or not: the attempt can still move to another candidate."""
-    error = b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'
-    failed = await _prime(b"".join(OPENAI_HEAD) + error)
-    assert isinstance(failed, Failure) and failed.retryable
+    """The read holding the first content is read by the tap before anything is sent,
+    verbatim or not: an error event anywhere in it (JSON spacing aside) lets the attempt
+    still move to another candidate."""
+    for error in (
+        b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n',
+        b'data: { "error": { "message": "overloaded" } }\n\n',
+    ):
+        for before in ([], OPENAI_REST[:2], OPENAI_REST[:5]):
+            failed = await _prime(b"".join(OPENAI_HEAD + before) + error + OPENAI_REST[-1])
+            assert isinstance(failed, Failure) and failed.retryable, (error, before)
     primed = await _prime(b"".join(OPENAI_HEAD + OPENAI_REST))
-    assert isinstance(primed, relay.Primed) and primed.unread
-    assert b"".join(primed.pending) == b"".join(OPENAI_HEAD + OPENAI_REST)
-    assert not primed.tap.tool_calls  # read after the bytes went out (catch_up)
-    relay.catch_up(primed)
+    assert isinstance(primed, relay.Primed) and primed.verbatim and not primed.unread
+    assert b"".join(primed.pending) == b"".join(OPENAI_HEAD + OPENAI_REST)  # as it came
     assert primed.tap.tool_calls == (ToolCall("call_1", "read_file", '{"path":"a.py"}'),)
+    assert primed.tap.finish_reason == "tool_calls" and primed.tap.usage.output_tokens == 9
     swapped = await _prime(b"".join(OPENAI_HEAD + OPENAI_REST), model="gpt-other")
     assert isinstance(swapped, relay.Primed) and not swapped.unread
 
