@@ -83,7 +83,11 @@ def template(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
     while end > 0 and escaped(raw, end):
         end = raw.find(b'"', end + 1)
     head, tail = raw[:start], raw[end:]
-    if end < 0 or b"\n" in head or not tail.endswith(b"\n\n") or b"\n" in tail[:-2]:
+    # ``find``, not ``in``: on CPython 3.11 ``bytes in bytes`` first tries the needle as an
+    # integer and raises and clears a TypeError (about 1,800 instructions a test).
+    if end < 0 or head.find(b"\n") >= 0 or not tail.endswith(b"\n\n"):
+        return None
+    if tail.find(b"\n", 0, -2) >= 0:
         return None
     return head, tail
 
@@ -112,6 +116,8 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     if head + (tail + head).join(texts) + tail != run:
         return 0
     joined = b"".join(texts)
-    if joined.count(b'"') != joined.count(b'\\"') or b"\n" in joined or b"\r" in joined:
+    if joined.count(b'"') != joined.count(b'\\"') or joined.find(b"\n") >= 0:
+        return 0
+    if joined.find(b"\r") >= 0:
         return 0
     return cut
