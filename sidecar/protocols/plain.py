@@ -20,6 +20,8 @@ import re
 from operator import itemgetter
 from typing import Any
 
+from sidecar.protocols.sse import CR, LF
+
 # Any of these in a run of OpenAI events means one of them may carry more than text.
 NOT_PLAIN = (
     b'"tool_calls"', b'"error"', b'"usage":{', b'"usage": {', b'"finish_reason":"',
@@ -83,11 +85,7 @@ def template(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
     while end > 0 and escaped(raw, end):
         end = raw.find(b'"', end + 1)
     head, tail = raw[:start], raw[end:]
-    # ``find``, not ``in``: on CPython 3.11 ``bytes in bytes`` first tries the needle as an
-    # integer and raises and clears a TypeError (about 1,800 instructions a test).
-    if end < 0 or head.find(b"\n") >= 0 or not tail.endswith(b"\n\n"):
-        return None
-    if tail.find(b"\n", 0, -2) >= 0:
+    if end < 0 or LF in head or not tail.endswith(b"\n\n") or LF in tail[:-2]:
         return None
     return head, tail
 
@@ -116,8 +114,6 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     if head + (tail + head).join(texts) + tail != run:
         return 0
     joined = b"".join(texts)
-    if joined.count(b'"') != joined.count(b'\\"') or joined.find(b"\n") >= 0:
-        return 0
-    if joined.find(b"\r") >= 0:
+    if joined.count(b'"') != joined.count(b'\\"') or LF in joined or CR in joined:
         return 0
     return cut

@@ -316,8 +316,7 @@ class AnthropicTap(Tap):
         self.last = None
         name = event.event
         if name == "content_block_delta":
-            # ``find``, not ``in``: on CPython 3.11 ``bytes in bytes`` first tries the needle as an
-            # integer and raises and clears a TypeError (about 1,800 instructions a test).
+            # ``find``, not ``in``: see ``sidecar.protocols.sse``
             if event.data.find(b"input_json_delta") >= 0:
                 obj = self._parse(event)
                 delta = obj.get("delta") or {}

@@ -32,7 +32,7 @@ from typing import Literal
 
 from aiohttp import ClientError, ClientResponse, web
 
-from sidecar.protocols.sse import SSEDecoder, SSEEvent
+from sidecar.protocols.sse import CR, SSEDecoder, SSEEvent
 from sidecar.protocols.tap import Tap
 from sidecar.upstream.expiry import Expiry
 from sidecar.upstream.providers import Failure, classify_event_error
@@ -166,9 +166,7 @@ def _whole(data: bytes) -> int:
     blank line it does not hold costs more than the rest of a verbatim read."""
     lf = data.rfind(b"\n\n")
     whole = lf + 2 if lf >= 0 else 0
-    # ``find``, not ``in``: on CPython 3.11 ``bytes in bytes`` first tries the needle as an
-    # integer and raises and clears a TypeError (about 1,800 instructions a test).
-    if data.find(b"\r") < 0:
+    if CR not in data:
         return whole
     crlf = data.rfind(b"\r\n\r\n")
     return max(whole, crlf + 4 if crlf >= 0 else 0)
