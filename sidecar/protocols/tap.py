@@ -74,8 +74,10 @@ def openai_usage(raw: dict[str, Any]) -> Usage:
     cached = written = 0
     if details:
         cached = _int(details.get("cached_tokens"))
-        written = _int(details.get("cache_write_tokens"))
-    cached = cached or _int(raw.get("prompt_cache_hit_tokens"))
+        if "cache_write_tokens" in details:  # (rare) a call less for the usual report
+            written = _int(details["cache_write_tokens"])
+    if not cached and "prompt_cache_hit_tokens" in raw:
+        cached = _int(raw["prompt_cache_hit_tokens"])
     out_details = raw.get("completion_tokens_details")
     reasoning = _int(out_details.get("reasoning_tokens")) if out_details else 0
     output = _int(raw.get("completion_tokens"))

@@ -278,6 +278,8 @@ async def pump(
 def owed(primed: Primed) -> bytes:
     """Client bytes owed once the provider stream has ended: a last event it did not
     terminate, then whatever the encoder still owes."""
+    if not primed.carry and not primed.decoder.buffered:  # the usual end: a blank line
+        return primed.encoder.finish(primed.tap)
     carry, primed.carry = primed.carry, b""
     events = primed.decoder.flush()
     if carry:  # (rare) the tap reads in order: what went out verbatim first
