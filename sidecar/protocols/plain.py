@@ -6,8 +6,8 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 
 - ``template_cut``: providers write every text delta of a stream alike but for the
   text; ``template`` takes the bytes before and after the text of the first such
-  chunk, and a run that splits at its tails into heads and texts with no bare quote is
-  all text deltas;
+  chunk, and a run that rebuilds byte for byte from heads, texts with no bare quote
+  and tails is all text deltas;
 - ``marker_cut``: otherwise, the run stops before the first event holding any marker
   that would need a parse (one C-level scan per marker).
 

@@ -267,8 +267,8 @@ class OpenAITap(Tap):
 
         Providers write every text delta of a stream alike but for the text, so the first
         one read (``plain.template``: the bytes around its text) usually describes
-        the whole run: then a few counts over the run prove it (as many events as
-        template heads and tails). Otherwise each marker that would need a parse is
+        the whole run: then rebuilding the run from its texts proves it (copies and
+        one compare). Otherwise each marker that would need a parse is
         looked for (a C-level scan per marker)."""
         if not data.startswith(b"data: "):
             return 0
