@@ -103,6 +103,8 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     its strings), so such a run goes by markers instead. Copies and compares run at
     memory speed; searching the run for the tail itself costs several times more (its
     bytes are the run's most common ones)."""
+    if not data.startswith(head):  # (cheap) a run that does not start like one
+        return 0
     end = data.rfind(tail)
     if end < len(head):  # no tail, or one inside the head: not head+text+tail
         return 0
