@@ -6,8 +6,8 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 
 - ``template_cut``: providers write every text delta of a stream alike but for the
   text; ``template`` takes the bytes before and after the text of the first such
-  chunk, and a run that splits at its tails into heads and texts with no bare quote is
-  all text deltas;
+  chunk, and a run that rebuilds byte for byte from heads, texts with no bare quote
+  and tails is all text deltas;
 - ``marker_cut``: otherwise, the run stops before the first event holding any marker
   that would need a parse (one C-level scan per marker).
 
@@ -17,7 +17,10 @@ usage, error, comment or named event). Two ways to prove that, both pure:
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
+
+from sidecar.protocols.sse import CR, LF
 
 # Any of these in a run of OpenAI events means one of them may carry more than text.
 NOT_PLAIN = (
@@ -82,7 +85,7 @@ def template(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
     while end > 0 and escaped(raw, end):
         end = raw.find(b'"', end + 1)
     head, tail = raw[:start], raw[end:]
-    if end < 0 or b"\n" in head or not tail.endswith(b"\n\n") or b"\n" in tail[:-2]:
+    if end < 0 or LF in head or not tail.endswith(b"\n\n") or LF in tail[:-2]:
         return None
     return head, tail
 
@@ -91,24 +94,28 @@ def template_cut(data: bytes, head: bytes, tail: bytes) -> int:
     """Length of the leading run of ``data`` made only of events shaped head+text+tail
     (0: not the case for the run as far as its last tail).
 
-    The run is split at its tails (one C-level pass): every piece must be the head and a
-    text whose quotes are all escaped, holding no line break. Anything more than a text
-    there (another key, a value, a comment or event in between) shows as a piece that
-    does not start with the head or as a bare quote (JSON has no backslash outside its
-    strings), so such a run goes by markers instead."""
-    if not data.startswith(head):
+    The run up to its last tail is split into events at its blank lines (a rare byte
+    pair: the search skips ahead), each event's text is taken as what lies between a
+    head and a tail, and the run is rebuilt from those texts: it must come out the same
+    bytes, and the texts together hold no line break and only escaped quotes. Anything
+    more than a text there (another key, a value, a comment or event in between) shows
+    as a run that rebuilds differently or as a bare quote (JSON has no backslash outside
+    its strings), so such a run goes by markers instead. Copies and compares run at
+    memory speed; searching the run for the tail itself costs several times more (its
+    bytes are the run's most common ones)."""
+    if not data.startswith(head):  # (cheap) a run that does not start like one
         return 0
     end = data.rfind(tail)
-    if end < 0:
+    if end < len(head):  # no tail, or one inside the head: not head+text+tail
         return 0
     cut = end + len(tail)
-    pieces = (data[:cut] if cut < len(data) else data).split(tail)
-    pieces.pop()  # what followed the last tail: nothing
-    size = len(head)
-    texts = [piece[size:] for piece in pieces if piece[:size] == head]
-    if len(texts) != len(pieces):
+    run = data[:cut] if cut < len(data) else data
+    events = run.split(b"\n\n")
+    events.pop()  # what followed the last blank line: nothing
+    texts = list(map(itemgetter(slice(len(head), 2 - len(tail))), events))
+    if head + (tail + head).join(texts) + tail != run:
         return 0
     joined = b"".join(texts)
-    if joined.count(b'"') != joined.count(b'\\"') or b"\n" in joined or b"\r" in joined:
+    if joined.count(b'"') != joined.count(b'\\"') or LF in joined or CR in joined:
         return 0
     return cut

@@ -74,8 +74,10 @@ def openai_usage(raw: dict[str, Any]) -> Usage:
     cached = written = 0
     if details:
         cached = _int(details.get("cached_tokens"))
-        written = _int(details.get("cache_write_tokens"))
-    cached = cached or _int(raw.get("prompt_cache_hit_tokens"))
+        if "cache_write_tokens" in details:  # (rare) a call less for the usual report
+            written = _int(details["cache_write_tokens"])
+    if not cached and "prompt_cache_hit_tokens" in raw:
+        cached = _int(raw["prompt_cache_hit_tokens"])
     out_details = raw.get("completion_tokens_details")
     reasoning = _int(out_details.get("reasoning_tokens")) if out_details else 0
     output = _int(raw.get("completion_tokens"))
@@ -265,8 +267,8 @@ class OpenAITap(Tap):
 
         Providers write every text delta of a stream alike but for the text, so the first
         one read (``plain.template``: the bytes around its text) usually describes
-        the whole run: then a few counts over the run prove it (as many events as
-        template heads and tails). Otherwise each marker that would need a parse is
+        the whole run: then rebuilding the run from its texts proves it (copies and
+        one compare). Otherwise each marker that would need a parse is
         looked for (a C-level scan per marker)."""
         if not data.startswith(b"data: "):
             return 0
@@ -316,7 +318,8 @@ class AnthropicTap(Tap):
         self.last = None
         name = event.event
         if name == "content_block_delta":
-            if b"input_json_delta" in event.data:
+            # ``find``, not ``in``: see ``sidecar.protocols.sse``
+            if event.data.find(b"input_json_delta") >= 0:
                 obj = self._parse(event)
                 delta = obj.get("delta") or {}
                 slot = self._tools.get(obj.get("index", -1))
@@ -327,7 +330,7 @@ class AnthropicTap(Tap):
                 return True
             data = event.data  # an empty text or thinking delta is not content yet
             self._counted += _string_len(data, _ANTHROPIC_TEXT)
-            return b'"text":""' not in data and b'"thinking":""' not in data
+            return data.find(b'"text":""') < 0 and data.find(b'"thinking":""') < 0
         if name == "content_block_start":
             return self._block_start(event)
         if name == "message_start":
@@ -353,8 +356,8 @@ class AnthropicTap(Tap):
         """A tool call (or redacted thinking) starting is content; the usual empty text or
         thinking block opening is not (a stall right after it is still retryable)."""
         data = event.data
-        if b"tool_use" not in data and b"redacted_thinking" not in data:
-            if b'"text":""' in data or b'"thinking":""' in data:
+        if data.find(b"tool_use") < 0 and data.find(b"redacted_thinking") < 0:
+            if data.find(b'"text":""') >= 0 or data.find(b'"thinking":""') >= 0:
                 return False  # the common case, without parsing
         obj = self._parse(event)
         block = obj.get("content_block")

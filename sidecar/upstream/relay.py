@@ -17,9 +17,10 @@ nothing to change in them), they are sent as they came and the tap reads them
 afterwards, all at once when the stream has ended (or every ``_UNREAD_MAX`` bytes):
 the client's bytes never wait for the parsing, and the pump does no more per read
 than a bare proxy. A read's unfinished last
-event is held until the next read completes it (``Primed.carry``). An error event in
-the read holding the first content still makes the attempt retryable: that read is
-decoded first.
+event is held until the next read completes it (``Primed.carry``). The read holding the
+first content is the exception: nothing has been sent yet, so the tap reads all of it
+before ``prime`` returns, and an error event anywhere in it still makes the attempt
+retryable (it costs no more than reading it later, and no scan for errors).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Literal
 
 from aiohttp import ClientError, ClientResponse, web
 
-from sidecar.protocols.sse import SSEDecoder, SSEEvent
+from sidecar.protocols.sse import CR, SSEDecoder, SSEEvent
 from sidecar.protocols.tap import Tap
 from sidecar.upstream.expiry import Expiry
 from sidecar.upstream.providers import Failure, classify_event_error
@@ -81,21 +82,16 @@ async def prime(
             if tap.error is not None:
                 return classify_event_error(tap.error, secrets)
             if got:
+                primed = Primed(decoder, tap, encoder, pending, verbatim_of(encoder))
                 rest = decoder.rest()
-                check = verbatim_of(encoder)
-                if check is not None and b'"error"' not in rest:
-                    primed = Primed(decoder, tap, encoder, pending, check)
-                    if rest:
-                        out, later = _next(primed, rest)
-                        pending.append(out)
-                        if later:  # the tap reads it once it is sent (catch_up)
-                            _later(primed, out)
-                    return primed
                 if rest:
-                    pending.append(_forward(rest, decoder, tap, encoder))
-                    if tap.error is not None:  # nothing sent yet: still retryable
+                    out, later = _next(primed, rest)
+                    pending.append(out)
+                    if later:  # not sent yet: read now, so that an error is still retryable
+                        _learn(out, decoder, tap)
+                    if tap.error is not None:
                         return classify_event_error(tap.error, secrets)
-                return Primed(decoder, tap, encoder, pending)
+                return primed
 
 
 def _step(event: SSEEvent, tap: Tap, encoder: StreamEncoder, pending: list[bytes]) -> bool:
@@ -165,9 +161,15 @@ def _forward(chunk: bytes, decoder: SSEDecoder, tap: Tap, encoder: StreamEncoder
 
 
 def _whole(data: bytes) -> int:
-    """The length of the leading whole events in ``data`` (LF or CRLF blank lines)."""
-    lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
-    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+    """The length of the leading whole events in ``data`` (LF or CRLF blank lines). The
+    CRLF search only runs when a CR is there (found by ``memchr``): searching a read for a
+    blank line it does not hold costs more than the rest of a verbatim read."""
+    lf = data.rfind(b"\n\n")
+    whole = lf + 2 if lf >= 0 else 0
+    if CR not in data:
+        return whole
+    crlf = data.rfind(b"\r\n\r\n")
+    return max(whole, crlf + 4 if crlf >= 0 else 0)
 
 
 def _next(primed: Primed, chunk: bytes) -> tuple[bytes, bool]:
@@ -276,6 +278,8 @@ async def pump(
 def owed(primed: Primed) -> bytes:
     """Client bytes owed once the provider stream has ended: a last event it did not
     terminate, then whatever the encoder still owes."""
+    if not primed.carry and not primed.decoder.buffered:  # the usual end: a blank line
+        return primed.encoder.finish(primed.tap)
     carry, primed.carry = primed.carry, b""
     events = primed.decoder.flush()
     if carry:  # (rare) the tap reads in order: what went out verbatim first

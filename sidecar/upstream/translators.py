@@ -181,7 +181,8 @@ class _AnthropicIdentityStream:
 
     def verbatim(self, data: bytes, tap: Tap) -> bool:
         """Only ``message_start`` is rewritten (it comes before any content)."""
-        return b'"message_start"' not in data
+        # ``find``, not ``in``: see ``sidecar.protocols.sse``
+        return data.find(b'"message_start"') < 0
 
     def finish(self, tap: Tap) -> bytes:
         return b""

@@ -86,6 +86,12 @@ RUNS = [
     [_chunk({"content": "a"}), b'data: {"error":{"message":"boom"}}\n\n'],
     [_chunk({"content": "a"}).replace(b"\n\n", b"\r\n\r\n"), _chunk({"content": "b"})],
     [_chunk({"content": "a"}, model="other"), _chunk({"content": "b"})],
+    # shapes the rebuilt run must tell apart: an escaped line break, a text ending in a
+    # backslash, an event shorter than head and tail, events after the last text delta
+    [_chunk({"content": "a\nb"}), _chunk({"content": "c\\"}), _chunk({"content": "d"})],
+    [_chunk({"content": "a"}), b"data: {}\n\n", _chunk({"content": "b"})],
+    [_chunk({"content": "a"}), _chunk({"content": "b"}), b"data: [DONE]\n\n"],
+    [_chunk({"content": "a"}), TOOL, _chunk({}, finish="stop"), b"data: [DONE]\n\n"],
 ]
 
 

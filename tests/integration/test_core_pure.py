@@ -165,6 +165,20 @@ def test_usage_normalisation_without_split() -> None:
     assert openai_usage({"prompt_tokens": 3}).input_tokens == 3
 
 
+def test_openai_usage_cache_keys() -> None:
+    """Cache reads from ``prompt_tokens_details`` or DeepSeek's top-level key (the
+    details win), cache writes from the details; both come out of input."""
+    details = {"cached_tokens": 30, "cache_write_tokens": 20}
+    usage = openai_usage({"prompt_tokens": 100, "prompt_tokens_details": details,
+                          "prompt_cache_hit_tokens": 99})  # fmt: skip
+    assert usage[:4] == (50, 0, 30, 20)
+    usage = openai_usage({"prompt_tokens": 100, "prompt_tokens_details": {"cached_tokens": 0},
+                          "prompt_cache_hit_tokens": 40})  # fmt: skip
+    assert usage[:4] == (60, 0, 40, 0)
+    usage = openai_usage({"prompt_tokens": 100, "prompt_cache_hit_tokens": True})
+    assert usage[:4] == (100, 0, 0, 0)  # not a count
+
+
 @pytest.mark.parametrize(
     ("status", "body", "reason"),
     [

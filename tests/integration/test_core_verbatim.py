@@ -202,17 +202,21 @@ async def _prime(data: bytes, model: str = "gpt-same") -> relay.Primed | Failure
 
 
 async def test_an_error_in_the_first_read_is_still_retryable() -> None:
-    """The read holding the first content is checked for an error event before anything
-    is sent, verbatim or not: the attempt can still move to another candidate."""
-    error = b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'
-    failed = await _prime(b"".join(OPENAI_HEAD) + error)
-    assert isinstance(failed, Failure) and failed.retryable
+    """The read holding the first content is read by the tap before anything is sent,
+    verbatim or not: an error event anywhere in it (JSON spacing aside) lets the attempt
+    still move to another candidate."""
+    for error in (
+        b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n',
+        b'data: { "error": { "message": "overloaded" } }\n\n',
+    ):
+        for before in ([], OPENAI_REST[:2], OPENAI_REST[:5]):
+            failed = await _prime(b"".join(OPENAI_HEAD + before) + error + OPENAI_REST[-1])
+            assert isinstance(failed, Failure) and failed.retryable, (error, before)
     primed = await _prime(b"".join(OPENAI_HEAD + OPENAI_REST))
-    assert isinstance(primed, relay.Primed) and primed.unread
-    assert b"".join(primed.pending) == b"".join(OPENAI_HEAD + OPENAI_REST)
-    assert not primed.tap.tool_calls  # read after the bytes went out (catch_up)
-    relay.catch_up(primed)
+    assert isinstance(primed, relay.Primed) and primed.verbatim and not primed.unread
+    assert b"".join(primed.pending) == b"".join(OPENAI_HEAD + OPENAI_REST)  # as it came
     assert primed.tap.tool_calls == (ToolCall("call_1", "read_file", '{"path":"a.py"}'),)
+    assert primed.tap.finish_reason == "tool_calls" and primed.tap.usage.output_tokens == 9
     swapped = await _prime(b"".join(OPENAI_HEAD + OPENAI_REST), model="gpt-other")
     assert isinstance(swapped, relay.Primed) and not swapped.unread
 
@@ -263,3 +267,63 @@ def test_a_verbatim_stream_without_a_final_blank_line_ends_through_owed() -> Non
     assert tail == b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
     assert primed.tap.finish_reason == "tool_use" and primed.tap.usage.output_tokens == 13
     assert primed.tap.tool_calls == (ToolCall("toolu_1", "read_file", '{"path":"a.py"}'),)
+
+
+def _spaced(delta: str) -> bytes:
+    """A chunk written with spaces after the separators (as some providers do)."""
+    return (b'data: {"id": "c1", "model": "gpt-same", "choices": [{"index": 0, "delta": '
+            + delta.encode() + b', "finish_reason": null}]}\n\n')  # fmt: skip
+
+
+USAGE = b"data: " + orjson.dumps({"id": "c1", "model": "gpt-same", "choices": [],
+    "usage": {"prompt_tokens": 7, "completion_tokens": 9}}) + b"\n\n"  # fmt: skip
+TWO = b"data: " + orjson.dumps({"id": "c1", "model": "gpt-same", "choices": [
+    {"index": 0, "delta": {"content": "a"}, "finish_reason": None},
+    {"index": 1, "delta": {"content": "b"}, "finish_reason": "length"}]}) + b"\n\n"  # fmt: skip
+TOOL = _oa({"tool_calls": [{"index": 0, "id": "call_9", "type": "function",
+                            "function": {"name": "ls", "arguments": "{}"}}]})  # fmt: skip
+ERROR = b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'
+DONE = b"data: [DONE]\n\n"
+TEXTS = [_oa({"content": c}) for c in ("one ", "two ", "three")]
+STREAMS = [
+    OPENAI_HEAD + OPENAI_REST,
+    OPENAI_HEAD + TEXTS + [_oa({}, finish="stop"), USAGE, DONE],
+    OPENAI_HEAD + TEXTS[:1] + [TOOL] + TEXTS[1:] + [_oa({}, finish="tool_calls"), DONE],
+    OPENAI_HEAD + [_oa({"reasoning_content": "why"}), *TEXTS, TWO, USAGE, DONE],
+    OPENAI_HEAD + [b": keep-alive\n\n", *TEXTS, b"event: note\ndata: {}\n\n", USAGE, DONE],
+    [s.replace(b"\n", b"\r\n") for s in OPENAI_HEAD + TEXTS + [USAGE, DONE]],
+    OPENAI_HEAD + [_spaced('{"content": "x"}'), _spaced('{"tool_calls": [{"index": 0, '
+                   '"id": "c", "function": {"name": "f", "arguments": "[]"}}]}'), DONE],
+    OPENAI_HEAD + TEXTS + [_oa({}, finish="stop")],  # no usage: the output is estimated
+    OPENAI_HEAD + TEXTS + [ERROR, DONE],
+    OPENAI_HEAD + TEXTS + [TOOL, ERROR],
+]
+
+
+async def test_a_stream_read_at_once_teaches_the_tap_what_event_by_event_does() -> None:
+    """Whatever the stream holds after its first content, the verbatim relay of a stream
+    that came in one read (the tap reads it in ``prime``, plain runs by their shape) gives
+    the client the bytes as they came and the tap the results of decoding and feeding
+    every event in turn; an error anywhere makes a retryable Failure."""
+    from sidecar.protocols.sse import SSEDecoder
+    from sidecar.protocols.tap import make_tap
+
+    for stream in STREAMS:
+        data = b"".join(stream)
+        expected = make_tap("openai")
+        decoder = SSEDecoder()
+        for event in decoder.feed(data) + decoder.flush():
+            expected.feed(event)
+        primed = await _prime(data)
+        if expected.error is not None:
+            assert isinstance(primed, Failure) and primed.retryable, stream
+            continue
+        assert isinstance(primed, relay.Primed), stream
+        sent = b"".join(primed.pending) + relay.owed(primed)
+        relay.catch_up(primed)
+        tap = primed.tap
+        assert sent == data or b"\r" in data, stream  # CRLF: the first events are decoded
+        assert (tap.usage, tap.tool_calls, tap.finish_reason, tap.model, tap.received) == (
+            expected.usage, expected.tool_calls, expected.finish_reason, expected.model,
+            expected.received,
+        ), stream  # fmt: skip
