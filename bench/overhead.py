@@ -9,9 +9,10 @@ and 20-chunk streaming OpenAI Chat Completions) sent to:
 
 Each server runs in its own subprocess; CPU per process is read from /proc/PID/stat
 (utime + stime) before and after every phase; the load generator (aiohttp client) is
-this process. Phases run per (mode, concurrency) for the three targets back to back; at
-concurrency 1 the targets take turns request by request, so drift in machine load hits all
-three alike (the fake's CPU is then shared: shown per request of any target). Printed:
+this process. Phases run per (mode, concurrency); at concurrency 16 and 64 the three targets
+take turns in four rounds, and at concurrency 1 request by request, so drift in machine load
+hits all three alike (at concurrency 1 the fake's CPU is shared: shown per request of any
+target). Printed:
 throughput, p50/p99 latency, p50 added against direct, each process's
 CPU ms per request, and the verdict against the targets (tierline CPU/request <= 1.5x
 the floor's; p50 added latency at c=1 <= the floor's + 0.5 ms).
@@ -43,6 +44,7 @@ from aiohttp import ClientSession, TCPConnector, web
 CONCURRENCY = (1, 16, 64)
 REQUESTS = {1: 300, 16: 640, 64: 960}  # per phase, times --scale
 WARMUP = 100
+ROUNDS = 4  # at concurrency 16 and 64, the targets take turns in this many rounds
 MODES = ("json", "stream")
 TARGETS = ("direct", "floor", "tierline")
 CPU_RATIO_TARGET = 1.5
@@ -257,17 +259,38 @@ def _make_phase(
     )
 
 
-async def _phase(
-    servers: dict[str, Server], target: str, mode: str, concurrency: int, requests: int
-) -> Phase:
-    url = servers[target].url + "/v1/chat/completions"
-    watched = [s for name, s in servers.items() if name in ("fake", target)]
-    before = {s.name: s.cpu_seconds() for s in watched}
-    started = time.perf_counter()
-    latencies, errors = await _load(url, _body(mode), requests, concurrency)
-    seconds = time.perf_counter() - started
-    cpu = {s.name: (s.cpu_seconds() - before[s.name]) * 1000 / requests for s in watched}
-    return _make_phase(mode, concurrency, target, latencies, seconds, errors, cpu)
+async def _rounds(
+    servers: dict[str, Server], mode: str, concurrency: int, requests: int
+) -> list[Phase]:
+    """One phase per target, run as ``ROUNDS`` rounds that take turns between the targets
+    (each round a closed loop of ``requests // ROUNDS``): drift in machine load over the
+    phase hits the three alike, as at concurrency 1."""
+    per_round = max(1, requests // ROUNDS)
+    latencies: dict[str, list[float]] = {target: [] for target in TARGETS}
+    seconds = dict.fromkeys(TARGETS, 0.0)
+    errors = dict.fromkeys(TARGETS, 0)
+    cpu: dict[str, dict[str, float]] = {target: {} for target in TARGETS}
+    for _ in range(ROUNDS):
+        for target in TARGETS:
+            url = servers[target].url + "/v1/chat/completions"
+            watched = [s for name, s in servers.items() if name in ("fake", target)]
+            before = {s.name: s.cpu_seconds() for s in watched}
+            started = time.perf_counter()
+            done, failed = await _load(url, _body(mode), per_round, concurrency)
+            seconds[target] += time.perf_counter() - started
+            latencies[target] += done
+            errors[target] += failed
+            for s in watched:
+                used = (s.cpu_seconds() - before[s.name]) * 1000
+                cpu[target][s.name] = cpu[target].get(s.name, 0.0) + used
+    total = per_round * ROUNDS
+    return [
+        _make_phase(
+            mode, concurrency, target, latencies[target], seconds[target], errors[target],
+            {name: ms / total for name, ms in cpu[target].items()},
+        )
+        for target in TARGETS
+    ]  # fmt: skip
 
 
 async def _interleaved(servers: dict[str, Server], mode: str, requests: int) -> list[Phase]:
@@ -315,10 +338,7 @@ async def _run(scale: float, profile: str | None) -> list[Phase]:
                 if concurrency == 1:
                     done = await _interleaved(servers, mode, requests)
                 else:
-                    done = [
-                        await _phase(servers, target, mode, concurrency, requests)
-                        for target in TARGETS
-                    ]
+                    done = await _rounds(servers, mode, concurrency, requests)
                 for phase in done:
                     phases.append(phase)
                     print(_line(phase, phases), flush=True)
