@@ -16,11 +16,11 @@ When the encoder says whole events go out ``verbatim`` (an identity stream with
 nothing to change in them), they are sent as they came and the tap reads them
 afterwards, all at once when the stream has ended (or every ``_UNREAD_MAX`` bytes):
 the client's bytes never wait for the parsing, and the pump does no more per read
-than a bare proxy. A read's unfinished last
-event is held until the next read completes it (``Primed.carry``). The read holding the
-first content is the exception: nothing has been sent yet, so the tap reads all of it
-before ``prime`` returns, and an error event anywhere in it still makes the attempt
-retryable (it costs no more than reading it later, and no scan for errors).
+than a bare proxy. A read's unfinished last event is held until the next read
+completes it (``Primed.carry``). The read holding the first content is the
+exception: nothing has been sent yet, so the tap reads all of it before ``prime``
+returns, and an error event anywhere in it still makes the attempt retryable (it
+costs no more than reading it later, and no scan for errors).
 """
 
 from __future__ import annotations
