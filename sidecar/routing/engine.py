@@ -152,7 +152,7 @@ class Router:
         when an explicit choice decides anyway (tier header, a named tier or model, a
         session lock, a directive).
         """
-        if not self._store.shared and self.llm is None:
+        if not self.loads:
             return
         try:
             req, named = self._read(protocol, body, headers)

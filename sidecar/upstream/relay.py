@@ -48,7 +48,7 @@ class Primed:
     decoder: SSEDecoder
     tap: Tap
     encoder: StreamEncoder
-    pending: list[bytes]  # client bytes produced before and including the first content
+    pending: list[bytes]  # client bytes not sent yet: up to the first content, the last read
     verbatim: Callable[[bytes, Tap], bool] | None = None  # the encoder's ``verbatim``
     carry: bytes = b""  # an unfinished last event, verbatim streams only: not sent yet
     unread: list[bytes] = field(default_factory=list)  # sent verbatim, not tapped yet
