@@ -106,8 +106,15 @@ def build_app(config: Config) -> web.Application:
     app[RUNTIME] = Runtime()
     install_telemetry(app, config, os.environ)  # telemetry: registry, tracer, recorder, spans
     app.cleanup_ctx.append(_upstream_session)
+    app.cleanup_ctx.append(_afterwards)  # last in: exits first, before telemetry and store
     add_routes(app)
     return app
+
+
+async def _afterwards(app: web.Application) -> AsyncIterator[None]:
+    """At cleanup, run what the last requests left for after their responses."""
+    yield
+    app[RUNTIME].afterwards.flush()
 
 
 async def _flushed(access_log: AccessLog) -> None:

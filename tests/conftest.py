@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from sidecar.app import build_app
 from sidecar.config import Config, parse_config
 from sidecar.demo.fake_provider import build_fake_app
 from sidecar.exchange import Exchange
+from sidecar.ingress.keys import RUNTIME
 
 TEST_ENV = {
     "OA_KEY": "sk-oa-secret-0001",
@@ -92,12 +94,28 @@ class Exchanges:
 
     def __init__(self) -> None:
         self.seen: list[Exchange] = []
+        self._added = asyncio.Event()
 
     def on_request(self, *args: Any) -> None:
         pass
 
     def on_exchange(self, exchange: Exchange, plan: Any) -> None:
         self.seen.append(exchange)
+        self._added.set()
+
+    async def wait(self, count: int = 1) -> list[Exchange]:
+        """The exchanges, once ``count`` are recorded (shortly after their responses:
+        ``Runtime.afterwards``, left to run on its own here)."""
+        while len(self.seen) < count:
+            self._added.clear()
+            await asyncio.wait_for(self._added.wait(), 5)
+        return self.seen
+
+
+def settle(server: TestServer) -> None:
+    """Run what requests left for after their responses now (``Runtime.afterwards``), as
+    ``/metrics`` and the next request do."""
+    server.app[RUNTIME].afterwards.flush()
 
 
 Factory = Callable[..., Awaitable[TestServer]]

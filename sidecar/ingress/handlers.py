@@ -3,8 +3,10 @@
 ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic,
 ``?beta=true`` too) share one flow. Observers hear ``on_request`` before
 dispatch and ``on_exchange`` exactly once afterwards, whatever happened
-(success, error, client gone); the router's ``observe`` likewise. Observer
-errors are logged and swallowed: they never break a request.
+(success, error, client gone); the router's ``observe`` likewise. Those two run
+shortly after the response has gone out (``afterwards``: the client reads it
+first), and before the next request is routed. Observer errors are logged and
+swallowed: they never break a request.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def notify_request(
 
 
 def finish(request: web.Request, call: Call, plan: RoutePlan | None) -> None:
-    """Freeze the call and hand it to the router and every observer, exactly once."""
+    """Freeze the call and hand it to the router and every observer, exactly once
+    (queued on ``Runtime.afterwards`` when the response has gone out)."""
     exchange = call.exchange(plan)
     app = request.app
     if plan is not None:
@@ -108,6 +111,8 @@ async def generate(protocol: Protocol, request: web.Request) -> web.StreamRespon
     call = Call(request[REQUEST_ID], protocol, body.get("stream") is True, str(body.get("model")))
     plan: RoutePlan | None = None
     app = request.app  # a property chain: looked up once
+    runtime = app[RUNTIME]
+    runtime.afterwards.flush()  # earlier requests' observe: the session state routing reads
     try:
         validate(protocol, body)
         router = app[ROUTER]
@@ -115,7 +120,7 @@ async def generate(protocol: Protocol, request: web.Request) -> web.StreamRespon
             await router.load(protocol, body, request.headers)
         plan = router.route(protocol, body, request.headers)
         notify_request(request, protocol, body, plan)
-        dispatcher = app[RUNTIME].dispatcher
+        dispatcher = runtime.dispatcher
         if dispatcher is None:
             raise InternalError("tierline is not started (no upstream session)")
         response = await dispatcher.run(request, call, plan, plan.body if plan.body else body)
@@ -136,7 +141,8 @@ async def generate(protocol: Protocol, request: web.Request) -> web.StreamRespon
         call.fail(500, "api_error")
         raise
     finally:
-        finish(request, call, plan)
+        call.stop()
+        runtime.afterwards.add(finish, request, call, plan)
 
 
 chat_completions = partial(generate, "openai")

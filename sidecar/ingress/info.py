@@ -38,6 +38,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
     body = json_object(await request.read())
     validate("anthropic", body, count_only=True)
     app = request.app
+    app[RUNTIME].afterwards.flush()  # earlier requests' observe: the session state
     await app[ROUTER].load("anthropic", body, request.headers, peek=True)  # shared state, no LLM
     plan = app[ROUTER].route("anthropic", body, request.headers, peek=True)  # not a turn
     model = plan.candidates[0]
@@ -137,6 +138,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     if not app[CONFIG].server.metrics:
         return web.Response(status=404, text="metrics are disabled (server.metrics = false)\n")
     registry = app.get(METRICS_REGISTRY) or REGISTRY
+    app[RUNTIME].afterwards.flush()  # the requests whose responses have just gone out
     try:
         # Off the event loop: collection runs every instrument's callbacks.
         output = await asyncio.to_thread(generate_latest, registry)

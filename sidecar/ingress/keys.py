@@ -13,7 +13,8 @@ Defined here so ingress handlers can read them without importing ``app``;
 - ``HEALTH``: key rotation and cooldowns (``upstream.health.Health``).
 - ``TRANSLATORS``: (client protocol, provider kind) -> ``TranslatorPair``.
 - ``RUNTIME``: what exists only while the app runs (the one ``ClientSession``,
-  the ``Dispatcher``, readiness), filled by the cleanup context.
+  the ``Dispatcher``, readiness), filled by the cleanup context; and the queue of
+  work requests leave for after their responses (``afterwards``).
 - ``METRICS_REGISTRY``: optional ``prometheus_client`` registry for /metrics
   (telemetry sets it; absent: the process-wide default registry).
 - ``MAIN_APP``: on the admin app only, the main app it reports on.
@@ -33,6 +34,7 @@ from prometheus_client import CollectorRegistry
 from sidecar.access_log import Observer
 from sidecar.config import Config
 from sidecar.exchange import Exchange
+from sidecar.ingress.afterwards import Afterwards
 from sidecar.routing.plan import RoutePlan
 from sidecar.upstream.dispatch import Dispatcher
 from sidecar.upstream.health import Health
@@ -73,6 +75,7 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     ready: bool = False
     started: float = field(default_factory=time.time)
+    afterwards: Afterwards = field(default_factory=Afterwards)  # flushed before it is read
 
 
 CONFIG = web.AppKey("tierline.config", Config)

@@ -8,6 +8,7 @@ once when the response has completed, failed or the client went away.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sidecar.config import ModelConfig
@@ -32,9 +33,16 @@ class Call:
     ttft_s: float | None = None
     status: int = 200
     error_type: str | None = None
+    duration_s: float | None = None  # set by ``stop``
+    settle: Callable[[], None] | None = None  # stream work left for after the response
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
+
+    def stop(self) -> None:
+        """The response is over: its duration is fixed now, whenever it is frozen."""
+        if self.duration_s is None:
+            self.duration_s = time.perf_counter() - self.t0
 
     def fail(self, status: int, error_type: str) -> None:
         """Record the outcome as an error (the first error wins over later ones)."""
@@ -43,7 +51,11 @@ class Call:
             self.error_type = error_type
 
     def exchange(self, plan: RoutePlan | None) -> Exchange:
-        """Freeze; session fields come from the plan (None: failed before routing)."""
+        """Freeze, once ``settle`` has run; session fields come from the plan (None:
+        failed before routing)."""
+        if self.settle is not None:
+            settle, self.settle = self.settle, None
+            settle()
         model = self.model
         return Exchange(  # positional: keywords cost ~700 instructions each here
             self.request_id,
@@ -61,7 +73,7 @@ class Call:
             self.error_type,
             self.status,
             self.started_at,
-            self.elapsed(),  # duration_s
+            self.duration_s if self.duration_s is not None else self.elapsed(),
             self.ttft_s,
             plan.harness if plan else "unknown",
             plan.subagent if plan else False,

@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -351,8 +352,13 @@ class Dispatcher:
             _log.exception("stream relay failed", extra={"request_id": call.request_id})
             ending = "upstream"
         finally:
-            _catch_up(call, primed)
-            take(call, primed.tap)
+            if ending != "ok" or gone:
+                _catch_up(call, primed)
+                take(call, primed.tap)
+            elif span.is_recording():  # its end attributes read the tap: now
+                _settle(call, primed)
+            else:  # the client has it all: the tap reads the rest afterwards (Call.settle)
+                call.settle = partial(_settle, call, primed)
         if ending == "client" or gone:
             call.fail(499, "client_disconnected")
             return response, gone
@@ -364,8 +370,6 @@ class Dispatcher:
             sequence = next_sequence(primed.encoder)
             await write_quietly(response, stream_error_event(call.protocol, err, sequence))
             await write_eof_quietly(response)
-        elif primed.tap.error is not None:
-            call.fail(502, "stream_error")
         return response, ending == "ok"
 
     def _passthrough(self, t: Target, failure: Failure) -> web.StreamResponse:
@@ -380,6 +384,15 @@ class Dispatcher:
         headers["Content-Type"] = "application/json"
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
+
+
+def _settle(call: Call, primed: relay.Primed) -> None:
+    """After a stream that ended well: the tap reads what it has not yet, the call takes
+    what it found, and an error event in it (relayed as sent) marks the call failed."""
+    _catch_up(call, primed)
+    take(call, primed.tap)
+    if primed.tap.error is not None:
+        call.fail(502, "stream_error")
 
 
 def _catch_up(call: Call, primed: relay.Primed) -> None:

@@ -148,7 +148,7 @@ async def test_first_byte_timeout_falls_back(fake: Any, aiohttp_server: Any, ask
     server = await aiohttp_server(app)
     headers, seen = await ask(server, "gpt-slow")
     assert headers["x-tierline-model"] == seen == "gpt-good"
-    first = exchanges.seen[0].attempts[0]  # connected at once; the headers never came
+    first = (await exchanges.wait())[0].attempts[0]  # connected at once; no headers came
     assert (first.model, first.reason, first.message) == (
         "gpt-slow",
         "timeout",

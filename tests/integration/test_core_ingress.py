@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from sidecar import heap
 from sidecar.app import RUNTIME, build_admin_app, build_app, run_server
 from sidecar.ingress.keys import ROUTER
-from tests.conftest import TEST_ENV, make_config
+from tests.conftest import TEST_ENV, make_config, settle
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -283,7 +283,7 @@ async def test_client_disconnect_cancels_the_upstream_request(
         with pytest.raises(asyncio.CancelledError):
             await task
     await asyncio.wait_for(cancelled.wait(), 5)
-    # tierline recorded the exchange while unwinding, before the upstream saw the close.
+    settle(server)  # tierline recorded the exchange as a client disconnect
     (fields,) = [r.msg for r in caplog.records if r.name == "tierline.access"]
     assert isinstance(fields, dict)
     assert fields["status"] == 499 and fields["error_type"] == "client_disconnected"

@@ -205,5 +205,5 @@ async def test_connect_timeout_is_reported_as_connect_and_falls_back(
     )
     assert time.monotonic() - started < 3  # the connect timeout, not first_byte's 5 s
     assert raw.headers["x-tierline-model"] == "gpt-good"
-    first = exchanges.seen[0].attempts[0]
+    first = (await exchanges.wait())[0].attempts[0]
     assert (first.model, first.reason, first.message) == ("gpt-dead", "timeout", "connect timeout")

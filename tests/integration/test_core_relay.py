@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLIENT_KEY, TEST_ENV, fake_requests
+from tests.conftest import CLIENT_KEY, TEST_ENV, fake_requests, settle
 
 TOOLS_OA = [
     {
@@ -190,6 +190,7 @@ async def test_access_log_line(
             _ = [c async for c in s]
         else:
             await openai_client(server).chat.completions.create(model="gpt-good", messages=MSG)
+        settle(server)  # (the line is written just after the response)
     (record,) = [r for r in caplog.records if r.name == "tierline.access"]
     fields = record.msg
     assert isinstance(fields, dict)
