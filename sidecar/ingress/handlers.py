@@ -27,6 +27,7 @@ from sidecar.ingress.shapes import check_shape
 from sidecar.routing.plan import RoutePlan
 from sidecar.upstream.call import Call
 from sidecar.upstream.outcome import REQUEST_ID
+from sidecar.upstream.target import send_whole
 
 _log = logging.getLogger("tierline.ingress")
 
@@ -124,12 +125,8 @@ async def generate(protocol: Protocol, request: web.Request) -> web.StreamRespon
         if dispatcher is None:
             raise InternalError("tierline is not started (no upstream session)")
         response = await dispatcher.run(request, call, plan, plan.body if plan.body else body)
-        if not response.prepared:  # a whole answer: out to the client before the observers
-            try:
-                await response.prepare(request)
-                await response.write_eof()
-            except ConnectionError:
-                call.fail(499, "client_disconnected")
+        if not response.prepared:  # (dispatch sends an answer itself; this is an error)
+            await send_whole(request, response, call)
         return response
     except TierlineError as err:
         call.fail(err.status, err.type)

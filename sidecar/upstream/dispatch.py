@@ -56,6 +56,8 @@ from sidecar.upstream.target import (
     Held,
     Target,
     headers_for,
+    read_whole,
+    send_whole,
     take,
     timeout_phase,
     traced,
@@ -241,7 +243,10 @@ class Dispatcher:
             if isinstance(opened, Failure):
                 return self._failed(t, span, started, opened)
             if isinstance(opened, bytes):
-                return self._complete(t, span, started, opened)
+                answer = self._complete(t, span, started, opened)
+                if not isinstance(answer, Failure):  # out before the connection is released
+                    await send_whole(t.request, answer, t.call)
+                return answer
             assert held.resp is not None
             response, held.clean = await self._relay(t, span, started, held.resp, opened)
             return response
@@ -297,8 +302,11 @@ class Dispatcher:
         if tap.model:
             span.set_attribute("gen_ai.response.model", tap.model)
 
-    def _complete(self, t: Target, span: Any, started: float, raw: bytes) -> Any:
-        """A whole JSON answer: tap it, rewrite it once, answer the client."""
+    def _complete(
+        self, t: Target, span: Any, started: float, raw: bytes
+    ) -> web.Response | Failure:
+        """A whole JSON answer, rewritten once, for the client; the tap reads it after it
+        has gone out (``Call.settle``), or now for a recording span's attributes."""
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -312,10 +320,12 @@ class Dispatcher:
             failure = classify_event_error(detail, t.provider.api_keys)
             return self._failed(t, span, started, failure)
         tap = make_tap(t.provider.kind)
-        tap.json_body(obj)
+        if span.is_recording():
+            read_whole(t.call, tap, obj)
+        else:
+            t.call.settle = partial(read_whole, t.call, tap, obj)
         body = t.pair.response(raw, obj, t.info)
         self._succeeded(t, span, started, tap)
-        take(t.call, tap)
         headers = response_headers(t.request, t.call, t.plan)
         headers["Content-Type"] = "application/json"
         return web.Response(body=body, headers=headers)

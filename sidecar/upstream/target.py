@@ -7,7 +7,7 @@ closed). The functions are the pieces of an attempt that need no Dispatcher stat
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from aiohttp import ClientResponse, ConnectionTimeoutError, ServerTimeoutError, web
 from opentelemetry.trace import NoOpTracer, Tracer
@@ -85,6 +85,22 @@ def take(call: Call, tap: Tap) -> None:
     call.usage = tap.usage
     call.tool_calls = tap.tool_calls
     call.finish_reason = tap.finish_reason
+
+
+async def send_whole(request: web.Request, response: web.StreamResponse, call: Call) -> None:
+    """Send a response that is not prepared yet, all of it; a client gone meanwhile is
+    recorded as such (499)."""
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:
+        call.fail(499, "client_disconnected")
+
+
+def read_whole(call: Call, tap: Tap, obj: dict[str, Any]) -> None:
+    """The tap reads a whole answer; the call takes its usage, tool calls, finish reason."""
+    tap.json_body(obj)
+    take(call, tap)
 
 
 async def write_quietly(response: web.StreamResponse, data: bytes) -> None:

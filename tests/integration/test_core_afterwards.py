@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
@@ -52,18 +53,20 @@ async def _ask(server: TestServer, text: str, stream: bool = False) -> bytes:
             return await resp.read()
 
 
+@pytest.mark.parametrize("stream", [False, True])
 async def test_the_next_request_is_routed_once_the_last_one_is_recorded(
-    fake: TestServer,
+    fake: TestServer, stream: bool
 ) -> None:
     server, order = await _start(fake)
     try:
-        await _ask(server, "one", stream=True)
+        answer = await _ask(server, "one", stream=stream)
+        assert b'"model":"fake-gpt"' not in answer and b'"model":"gpt-good"' in answer
         assert order.calls == ["request one"]  # its response is out; the rest waits
         await _ask(server, "two")
         assert order.calls == ["request one", "exchange 200", "request two"]
         (first,) = order.seen
-        assert first.stream and first.usage.output_tokens > 0  # the tap read it all
-        assert first.finish_reason == "stop"
+        assert first.stream is stream and first.usage.output_tokens > 0  # the tap read it
+        assert first.finish_reason == "stop" and first.duration_s > 0
     finally:
         await server.close()
     assert order.calls[-1] == "exchange 200" and len(order.seen) == 2  # cleanup ran it
