@@ -15,7 +15,7 @@ context variables).
 Whatever reads what it produces calls ``flush`` first, which runs the queue at once: a
 request before routing (the session state ``observe`` writes), ``/metrics``, and the
 app's cleanup, before telemetry and the session store close. Measured in
-bench/RESULTS.md ("Afterwards").
+bench/RESULTS.md (overhead, "Fourth pass").
 """
 
 from __future__ import annotations

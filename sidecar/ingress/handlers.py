@@ -4,8 +4,8 @@
 ``?beta=true`` too) share one flow. Observers hear ``on_request`` before
 dispatch and ``on_exchange`` exactly once afterwards, whatever happened
 (success, error, client gone); the router's ``observe`` likewise. Those two run
-shortly after the response has gone out (``afterwards``: the client reads it
-first), and before the next request is routed. Observer errors are logged and
+shortly after the response has gone out (``Runtime.afterwards``: the client reads
+it first), and before the next request is routed. Observer errors are logged and
 swallowed: they never break a request.
 """
 
@@ -125,7 +125,7 @@ async def generate(protocol: Protocol, request: web.Request) -> web.StreamRespon
         if dispatcher is None:
             raise InternalError("tierline is not started (no upstream session)")
         response = await dispatcher.run(request, call, plan, plan.body if plan.body else body)
-        if not response.prepared:  # (dispatch sends an answer itself; this is an error)
+        if not response.prepared:  # a provider's 400 passed through (answers go out in dispatch)
             await send_whole(request, response, call)
         return response
     except TierlineError as err:

@@ -34,7 +34,7 @@ class Call:
     status: int = 200
     error_type: str | None = None
     duration_s: float | None = None  # set by ``stop``
-    settle: Callable[[], None] | None = None  # stream work left for after the response
+    settle: Callable[[], None] | None = None  # the tap's work, left for after the response
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
