@@ -56,9 +56,9 @@ from sidecar.upstream.target import (
     Held,
     Target,
     headers_for,
+    read_stream,
     read_whole,
     send_whole,
-    take,
     timeout_phase,
     traced,
     write_eof_quietly,
@@ -363,12 +363,11 @@ class Dispatcher:
             ending = "upstream"
         finally:
             if ending != "ok" or gone:
-                _catch_up(call, primed)
-                take(call, primed.tap)
+                read_stream(call, primed, False)
             elif span.is_recording():  # its end attributes read the tap: now
-                _settle(call, primed)
+                read_stream(call, primed, True)
             else:  # the client has it all: the tap reads the rest afterwards (Call.settle)
-                call.settle = partial(_settle, call, primed)
+                call.settle = partial(read_stream, call, primed, True)
         if ending == "client" or gone:
             call.fail(499, "client_disconnected")
             return response, gone
@@ -395,20 +394,3 @@ class Dispatcher:
         headers["x-should-retry"] = "false"
         return web.Response(status=status, body=body, headers=headers)
 
-
-def _settle(call: Call, primed: relay.Primed) -> None:
-    """After a stream that ended well: the tap reads what it has not yet, the call takes
-    what it found, and an error event in it (relayed as sent) marks the call failed."""
-    _catch_up(call, primed)
-    take(call, primed.tap)
-    if primed.tap.error is not None:
-        call.fail(502, "stream_error")
-
-
-def _catch_up(call: Call, primed: relay.Primed) -> None:
-    """The tap reads what went out verbatim; the client's response is already settled, so
-    a bug here is logged and costs only the request's telemetry."""
-    try:
-        relay.catch_up(primed)
-    except Exception:
-        _log.exception("stream tap failed", extra={"request_id": call.request_id})

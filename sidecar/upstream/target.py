@@ -7,6 +7,7 @@ closed). The functions are the pieces of an attempt that need no Dispatcher stat
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NamedTuple
 
 from aiohttp import ClientResponse, ConnectionTimeoutError, ServerTimeoutError, web
@@ -15,9 +16,12 @@ from opentelemetry.trace import NoOpTracer, Tracer
 from sidecar.config import ModelConfig, ProviderConfig
 from sidecar.protocols.tap import Tap
 from sidecar.routing.plan import RoutePlan
+from sidecar.upstream import relay
 from sidecar.upstream.call import Call
 from sidecar.upstream.providers import upstream_headers
 from sidecar.upstream.translators import AttemptInfo, TranslatorPair
+
+_log = logging.getLogger("tierline.dispatch")  # (dispatch's pieces: its logger)
 
 
 class Target(NamedTuple):
@@ -101,6 +105,19 @@ def read_whole(call: Call, tap: Tap, obj: dict[str, Any]) -> None:
     """The tap reads a whole answer; the call takes its usage, tool calls, finish reason."""
     tap.json_body(obj)
     take(call, tap)
+
+
+def read_stream(call: Call, primed: relay.Primed, ended_well: bool) -> None:
+    """The tap reads what went out verbatim (the client's response is settled: a bug here
+    is logged and costs only the request's telemetry); the call takes what it found; in a
+    stream that ended well, an error event (relayed as sent) marks the call failed."""
+    try:
+        relay.catch_up(primed)
+    except Exception:
+        _log.exception("stream tap failed", extra={"request_id": call.request_id})
+    take(call, primed.tap)
+    if ended_well and primed.tap.error is not None:
+        call.fail(502, "stream_error")
 
 
 async def write_quietly(response: web.StreamResponse, data: bytes) -> None:
